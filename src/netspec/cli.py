@@ -1,0 +1,109 @@
+"""The `netspec` command: validate specs, show what a spec compiles to, start a new variant."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from netspec.errors import SpecError
+from netspec.inference import table
+from netspec.loading import resolve
+from netspec.spec import ID_PATTERN, compile_all, compile_spec, spec_files
+
+
+def validate(args: argparse.Namespace) -> int:
+    files = spec_files(args.paths)
+    if not files:
+        print(f"netspec: no spec files under {' '.join(map(str, args.paths))}", file=sys.stderr)
+        return 1
+    experiments, problems = compile_all(files)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(
+            f"{len(experiments)} valid, {len(files) - len(experiments)} invalid "
+            f"({len(problems)} problems)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"{len(experiments)} specs valid")
+    return 0
+
+
+def show(args: argparse.Namespace) -> int:
+    experiment = compile_spec(args.spec)
+    print(f"# {experiment.id}  ({' <- '.join(map(str, experiment.chain))})")
+    print(json.dumps(experiment.spec, indent=2))
+    print(
+        f"\ndataset {experiment.dataset.name}: input {experiment.dataset.input_shape}, "
+        f"{experiment.dataset.num_classes} classes"
+    )
+    print(table(experiment.summary))
+    print(f"digest {experiment.digest[:16]}")
+    return 0
+
+
+def new(args: argparse.Namespace) -> int:
+    parent = Path(args.from_spec)
+    resolve(parent)  # the parent must exist and parse; a base may be incomplete on its own
+    folder = Path(args.dir) if args.dir else parent.parent
+    target = folder / f"{args.name}.json"
+    if not ID_PATTERN.fullmatch(args.name):
+        print(
+            f"netspec: expected a name matching {ID_PATTERN.pattern}, received {args.name!r}",
+            file=sys.stderr,
+        )
+        return 1
+    if target.exists():
+        print(f"netspec: {target} already exists; choose another name", file=sys.stderr)
+        return 1
+
+    body = {
+        "$schema": os.path.relpath(_schema_path(), folder),
+        "description": args.description or f"Variant of {parent.stem}",
+        "extends": os.path.relpath(parent, folder),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(body, indent=2) + "\n")
+    print(f"wrote {target}; add the fields that differ from {parent}")
+    return 0
+
+
+def _schema_path() -> Path:
+    from importlib import resources
+
+    return Path(str(resources.files("netspec").joinpath("schemas/spec.schema.json"))).resolve()
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="netspec", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("validate", help="check spec files or folders; list every problem")
+    p.add_argument("paths", nargs="*", default=["specs"], type=Path)
+    p.set_defaults(run=validate)
+    p = commands.add_parser("show", help="the resolved spec and its layer table")
+    p.add_argument("spec", type=Path)
+    p.set_defaults(run=show)
+    p = commands.add_parser("new", help="write a new spec that extends another")
+    p.add_argument("name", help="experiment id: the new file's stem")
+    p.add_argument("--from", dest="from_spec", required=True, help="the spec to extend")
+    p.add_argument("--dir", help="folder for the new spec (default: the parent's folder)")
+    p.add_argument("--description", help="what the new variant changes")
+    p.set_defaults(run=new)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except SpecError as error:
+        print(error, file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

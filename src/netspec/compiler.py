@@ -1,0 +1,55 @@
+"""IR -> compiled keras.Model: the one step of the pipeline that imports TensorFlow."""
+
+from __future__ import annotations
+
+from netspec import quiet_tensorflow
+from netspec.layers import LAYERS
+from netspec.optimizers import OPTIMIZERS, optimizer_args
+from netspec.spec import Experiment
+
+
+def build_layers(layers: list[dict]) -> list:
+    """Keras layer objects for IR layers; classes come from the registry, never from the spec."""
+    quiet_tensorflow()
+    import keras
+
+    built = []
+    for index, layer in enumerate(layers):
+        kind = LAYERS[layer["type"]]
+        args = {key: _regularizer(value) for key, value in kind.keras_args(layer).items()}
+        built.append(
+            getattr(keras.layers, kind.keras_class)(name=f"{layer['type']}_{index}", **args)
+        )
+    return built
+
+
+def _regularizer(value):
+    if isinstance(value, dict) and set(value) == {"l2"}:
+        import keras
+
+        return keras.regularizers.L2(value["l2"])
+    return value
+
+
+def build_optimizer(optimizer: dict):
+    import keras
+
+    cls = getattr(keras.optimizers, OPTIMIZERS[optimizer["name"]].keras_class)
+    return cls(**optimizer_args(optimizer))
+
+
+def build(experiment: Experiment):
+    """A compiled Sequential model for the experiment (integer labels, softmax output)."""
+    import keras
+
+    model = keras.Sequential(
+        [keras.Input(shape=experiment.dataset.input_shape), *build_layers(experiment.layers)],
+        name=experiment.id.replace("-", "_"),
+    )
+    model.compile(
+        optimizer=build_optimizer(experiment.spec["optimizer"]),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        jit_compile=experiment.spec["training"]["jit_compile"],
+    )
+    return model

@@ -1,0 +1,165 @@
+"""The spec schema: loading it, checking a spec against it (every error, in words), filling defaults."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+
+import jsonschema
+
+from netspec.errors import Problem, show, suggest
+
+_TYPES = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "a list",
+    "null": "null",
+}
+
+
+def _is_integer(checker, instance) -> bool:
+    # JSON Schema counts 100.0 as an integer; Keras would not: a count must be written 100.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
+
+
+@cache
+def spec_schema() -> dict:
+    with resources.files("netspec").joinpath("schemas/spec.schema.json").open() as handle:
+        return json.load(handle)
+
+
+@cache
+def _validator() -> jsonschema.Validator:
+    return _Validator(spec_schema())
+
+
+def schema_problems(instance: object, origin) -> list[Problem]:
+    """Every schema violation of a resolved spec; `origin(path)` names the file a path came from."""
+    problems = []
+    for error in _validator().iter_errors(instance):
+        for leaf in _leaves(error):
+            for extra_path, message in _describe(leaf):
+                path = tuple(leaf.absolute_path) + extra_path
+                problems.append(Problem(origin(path), path, message))
+    return problems
+
+
+def _leaves(error: jsonschema.ValidationError):
+    """The specific errors under an if/then branch, or the error itself."""
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        # Report the alternatives that got furthest (deepest path) rather than "not valid under any".
+        deepest = max(len(e.absolute_path) for e in error.context)
+        if deepest > len(error.absolute_path):
+            yield from (e for e in error.context if len(e.absolute_path) == deepest)
+            return
+    yield error
+
+
+def _expected(schema: dict) -> str:
+    types = schema.get("type")
+    if isinstance(types, str):
+        types = [types]
+    if not types:
+        return "a value"
+    return " or ".join(_TYPES[t] for t in types)
+
+
+def _describe(error: jsonschema.ValidationError) -> list[tuple[tuple, str]]:
+    kind, schema, value = error.validator, error.schema, error.instance
+    if kind == "required":
+        missing = [key for key in schema["required"] if key not in value]
+        return [((key,), f"missing required key {key!r}") for key in missing]
+    if kind == "additionalProperties":
+        known = sorted(schema.get("properties", {}))
+        extras = [key for key in value if key not in known]
+        return [
+            (
+                (key,),
+                f"unknown key {key!r}{suggest(key, known)}; expected one of: "
+                f"{', '.join(known) or 'no keys'}",
+            )
+            for key in extras
+        ]
+    if kind in ("enum", "const"):
+        allowed = schema["enum"] if kind == "enum" else [schema["const"]]
+        names = ", ".join(show(a) for a in allowed)
+        return [((), f"expected one of {names}, received {show(value)}{suggest(value, allowed)}")]
+    if kind == "type":
+        return [((), f"expected {_expected(schema)}, received {show(value)}")]
+    bounds = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
+    if kind in bounds:
+        expected = _expected({"type": [t for t in _listed(schema) if t in ("integer", "number")]})
+        bound = schema[kind]
+        return [((), f"expected {expected} {bounds[kind]} {show(bound)}, received {show(value)}")]
+    if kind in ("minItems", "maxItems"):
+        low, high = schema.get("minItems"), schema.get("maxItems")
+        count = f"{low}" if low == high else f"{low or 0} to {high if high is not None else 'any'}"
+        return [((), f"expected a list of {count} items, received {show(value)}")]
+    if kind == "minLength":
+        return [((), f"expected a non-empty string, received {show(value)}")]
+    return [((), f"{error.message}")]
+
+
+def _listed(schema: dict) -> list[str]:
+    types = schema.get("type", ["number"])
+    return [types] if isinstance(types, str) else types
+
+
+def with_defaults(instance: object) -> object:
+    """A copy of a schema-valid spec with every default the schema declares filled in."""
+    return _fill(instance, spec_schema())
+
+
+def _fill(instance: object, schema: dict) -> object:
+    schema = _deref(schema)
+    for branch in schema.get("allOf", []):
+        instance = _fill(instance, branch)
+    if "if" in schema:
+        taken = "then" if _condition(id(schema["if"]), schema["if"]).is_valid(instance) else "else"
+        if taken in schema:
+            instance = _fill(instance, schema[taken])
+    if isinstance(instance, dict):
+        filled = dict(instance)
+        for key, sub in schema.get("properties", {}).items():
+            sub = _deref(sub)
+            if key not in filled and "default" in sub:
+                filled[key] = json.loads(json.dumps(sub["default"]))
+            if key in filled:
+                filled[key] = _fill(filled[key], sub)
+        return filled
+    if isinstance(instance, list) and "items" in schema:
+        return [_fill(item, schema["items"]) for item in instance]
+    return instance
+
+
+def _deref(schema: dict) -> dict:
+    while "$ref" in schema:
+        name = schema["$ref"].removeprefix("#/$defs/")
+        rest = {k: v for k, v in schema.items() if k != "$ref"}
+        schema = {**spec_schema()["$defs"][name], **rest}
+    return schema
+
+
+_conditions: dict[int, jsonschema.Validator] = {}
+
+
+def _condition(key: int, schema: dict) -> jsonschema.Validator:
+    # `if` sub-schemas live in the cached schema, so their id() is a stable key.
+    if key not in _conditions:
+        _conditions[key] = _Validator({**schema, "$defs": spec_schema()["$defs"]})
+    return _conditions[key]
+
+
+def defaults_of(definition: str) -> dict:
+    """The defaults of one $defs entry, e.g. defaults_of('conv2d') for a layer made in code."""
+    return _fill({}, {"$ref": f"#/$defs/{definition}"})

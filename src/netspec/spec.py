@@ -1,0 +1,161 @@
+"""The spec pipeline, pure and TF-free: load -> resolve -> validate -> lower -> infer.
+
+`compile_spec(path)` returns an `Experiment` (everything known about one variant before training)
+or raises one SpecError listing every problem found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from netspec.checks import CHECKS, Context, output_matches
+from netspec.datasets import DATASETS, DatasetInfo, npz_info
+from netspec.errors import Problem, SpecError
+from netspec.inference import Summary, infer
+from netspec.loading import PROSE, Resolved, display, resolve
+from netspec.optimizers import optimizer_args
+from netspec.schema import schema_problems, with_defaults
+from netspec.templates import lower
+
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
+# Bump when the meaning of a canonical form changes (it is part of every training's identity).
+CANONICAL_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One validated variant: its resolved spec, its IR, its data and its inferred shapes."""
+
+    id: str
+    file: Path
+    spec: dict
+    layers: list[dict]
+    dataset: DatasetInfo
+    summary: Summary
+    chain: list[Path] = field(default_factory=list)  # the spec file, then its parents
+
+    @cached_property
+    def canonical(self) -> dict:
+        """What is trained, and nothing else: no prose, no resources, keys sorted when dumped."""
+        return {
+            "version": CANONICAL_VERSION,
+            "data": self.spec["data"],
+            "layers": self.layers,
+            "optimizer": {
+                "name": self.spec["optimizer"]["name"],
+                **optimizer_args(self.spec["optimizer"]),
+            },
+            "training": self.spec["training"],
+        }
+
+    @cached_property
+    def digest(self) -> str:
+        text = json.dumps(self.canonical, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def dataset_key(self) -> str:
+        """File-name-safe name of the prepared data this experiment reads."""
+        source = self.spec["data"]["dataset"]
+        if isinstance(source, str):
+            return source
+        stem = re.sub(r"[^a-z0-9_-]+", "-", Path(source["npz"]).stem.lower()).strip("-")
+        tag = hashlib.sha256(source["npz"].encode()).hexdigest()[:8]
+        return f"npz-{stem or 'data'}-{tag}"
+
+
+def experiment_id(path: Path) -> str:
+    return Path(path).stem
+
+
+def is_base(path: Path) -> bool:
+    """Files whose name starts with '_' are parents for `extends`, not experiments."""
+    return Path(path).name.startswith("_")
+
+
+def compile_spec(path: Path | str) -> Experiment:
+    """Load, resolve, validate, lower and shape-check one spec file."""
+    path = Path(path)
+    name = display(path)
+    problems = []
+    if not ID_PATTERN.fullmatch(experiment_id(path)):
+        problems.append(
+            Problem(
+                name,
+                None,
+                (
+                    f"expected a file name (the experiment id) matching {ID_PATTERN.pattern}, "
+                    f"received {experiment_id(path)!r}"
+                ),
+            )
+        )
+    resolved = resolve(path)
+    problems += schema_problems(resolved.data, resolved.origin)
+    if problems:
+        raise SpecError(problems)
+    spec = with_defaults(resolved.data)
+    spec = _anchor_paths(spec, resolved)
+    dataset = _dataset_info(spec, resolved)
+    context = Context(spec, dataset, resolved.origin)
+    for run_check in CHECKS:
+        problems += run_check(context)
+    layers = lower(spec["model"], dataset.num_classes)
+    where = (
+        (lambda i: ("model", "layers", i)) if "layers" in spec["model"] else (lambda i: ("model",))
+    )
+    summary, shape_problems = infer(
+        layers, dataset.input_shape, dataset.name, resolved.origin(("model",)), where
+    )
+    problems += shape_problems
+    if summary is not None and "layers" in spec["model"]:
+        problems += output_matches(context, summary, layers, resolved.origin(("model", "layers")))
+    if problems:
+        raise SpecError(problems)
+    spec = {k: v for k, v in spec.items() if k not in PROSE or k == "description"}
+    return Experiment(experiment_id(path), path, spec, layers, dataset, summary, resolved.chain)
+
+
+def _anchor_paths(spec: dict, resolved: Resolved) -> dict:
+    """An npz path is relative to the spec that wrote it; store it relative to the working dir."""
+    source = spec["data"]["dataset"]
+    if isinstance(source, dict):
+        writer = Path(resolved.origin(("data", "dataset", "npz")))
+        anchored = os.path.normpath(os.path.join(writer.parent, source["npz"]))
+        spec = {**spec, "data": {**spec["data"], "dataset": {**source, "npz": anchored}}}
+    return spec
+
+
+def _dataset_info(spec: dict, resolved: Resolved) -> DatasetInfo:
+    source = spec["data"]["dataset"]
+    if isinstance(source, str):
+        return DATASETS[source].info
+    where = ("data", "dataset", "npz")
+    return npz_info(source["npz"], source.get("num_classes"), resolved.origin(where), where)
+
+
+def spec_files(paths: list[Path | str]) -> list[Path]:
+    """The experiment files named by `paths`: files as given, folders' *.json minus bases."""
+    found = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found += sorted(p for p in path.glob("*.json") if not is_base(p))
+        else:
+            found.append(path)
+    return found
+
+
+def compile_all(paths: list[Path | str]) -> tuple[list[Experiment], list[Problem]]:
+    """Every experiment under `paths`, and every problem of those that failed."""
+    experiments, problems = [], []
+    for path in spec_files(paths):
+        try:
+            experiments.append(compile_spec(path))
+        except SpecError as error:
+            problems += error.problems
+    return experiments, problems
