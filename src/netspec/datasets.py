@@ -12,8 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from netspec.errors import SpecError
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -30,11 +28,12 @@ class DatasetInfo:
 @dataclass(frozen=True)
 class DatasetType:
     info: DatasetInfo
-    load: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+    load: Callable[[], tuple]  # () -> x_train, y_train, x_test, y_test as numpy arrays
     cache_hint: str  # where the raw files live, for error messages
 
 
 def _load_digits():
+    import numpy as np
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -91,6 +90,8 @@ DATASETS: dict[str, DatasetType] = {
 
 def npz_info(path: str | Path, num_classes: int | None, file: str, where: tuple) -> DatasetInfo:
     """Shapes and class count of a user npz, checked without loading its images."""
+    import numpy as np  # here, not at the top: validating registered datasets needs no numpy
+
     path = Path(path)
     if not path.is_file():
         raise SpecError.one(file, where, f"expected an existing .npz file, received {str(path)!r}")
@@ -121,6 +122,8 @@ def npz_info(path: str | Path, num_classes: int | None, file: str, where: tuple)
 
 
 def _npy_shape(archive: zipfile.ZipFile, name: str) -> tuple[int, ...]:
+    import numpy as np
+
     with archive.open(name) as handle:
         version = np.lib.format.read_magic(handle)
         fmt = np.lib.format
@@ -128,8 +131,10 @@ def _npy_shape(archive: zipfile.ZipFile, name: str) -> tuple[int, ...]:
         return tuple(read(handle)[0])
 
 
-def check_npz_shapes(shapes: dict, labels: np.ndarray) -> list[str]:
+def check_npz_shapes(shapes: dict, labels) -> list[str]:
     """What is wrong with a user dataset's arrays, in words (empty when nothing is)."""
+    import numpy as np
+
     problems = []
     for split in ("train", "test"):
         x, y = shapes[f"x_{split}"], shapes[f"y_{split}"]
@@ -150,5 +155,7 @@ def check_npz_shapes(shapes: dict, labels: np.ndarray) -> list[str]:
 
 
 def load_npz(path: str | Path):
+    import numpy as np
+
     with np.load(path) as arrays:
         return tuple(arrays[key] for key in NPZ_KEYS)

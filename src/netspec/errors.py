@@ -62,5 +62,5 @@ class SpecError(Exception):
 
 
 def _sort_key(problem: Problem) -> tuple:
-    path = [(isinstance(p, int), str(p).zfill(8)) for p in problem.path or ()]
+    path = [(1, p) if isinstance(p, int) else (0, p) for p in problem.path or ()]
     return (problem.file, problem.path is not None, path, problem.message)

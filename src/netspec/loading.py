@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from netspec.errors import SpecError
@@ -22,7 +23,26 @@ def display(path: Path) -> str:
 
 
 def read_json(path: Path) -> object:
-    """Parse one JSON file; syntax errors and duplicate keys become SpecErrors with line:column."""
+    """Parse one JSON file; syntax errors and duplicate keys become SpecErrors with line:column.
+
+    A base shared by a thousand variants is parsed once: results are cached by the file's path,
+    size and mtime, and treated as read-only by everything downstream.
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    if stat is None:
+        return _parse(path)
+    return _parse_cached(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(path: Path, mtime_ns: int, size: int) -> object:
+    return _parse(path)
+
+
+def _parse(path: Path) -> object:
     name = display(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -60,19 +80,40 @@ def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
 
 @dataclass
 class Resolved:
-    """A spec with its parents merged in, and for every JSON path the file that set it."""
+    """A spec with its parents merged in; `sources` keeps each file's own text to blame errors on."""
 
     file: Path
     data: dict
-    origins: dict[tuple, str] = field(default_factory=dict)
-    chain: list[Path] = field(default_factory=list)
+    sources: list[tuple[Path, dict]] = field(default_factory=list)  # the spec first, then parents
+
+    @property
+    def chain(self) -> list[Path]:
+        return [path for path, _ in self.sources]
 
     def origin(self, path: tuple) -> str:
-        """The file that wrote `path` (its deepest written prefix); the spec itself by default."""
-        for end in range(len(path), 0, -1):
-            if path[:end] in self.origins:
-                return self.origins[path[:end]]
-        return display(self.file)
+        """The file that wrote `path`: the one that wrote its longest prefix, nearest child first."""
+        best, best_depth = self.file, 0
+        for index, (file, data) in enumerate(self.sources):
+            depth = _written_depth(data if index == 0 else _inheritable(data), path)
+            if depth > best_depth:
+                best, best_depth = file, depth
+        return display(best)
+
+
+def _written_depth(data: object, path: tuple) -> int:
+    depth = 0
+    for part in path:
+        in_object = isinstance(data, dict) and isinstance(part, str) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and part < len(data)
+        if not (in_object or in_list):
+            break
+        data = data[part]
+        depth += 1
+    return depth
+
+
+def _inheritable(data: dict) -> dict:
+    return {k: v for k, v in data.items() if k not in PROSE}
 
 
 def resolve(path: Path, _seen: tuple[Path, ...] = ()) -> Resolved:
@@ -80,18 +121,14 @@ def resolve(path: Path, _seen: tuple[Path, ...] = ()) -> Resolved:
     path = Path(path)
     real = path.resolve()
     name = display(path)
-    if real in _seen:
-        cycle = " -> ".join(display(p) for p in (*_seen, real))
-        raise SpecError.one(name, ("extends",), f"extends forms a cycle: {cycle}")
     data = read_json(path)
     if not isinstance(data, dict):
         raise SpecError.one(
             name, None, f"expected a JSON object at the top, received {type(data).__name__}"
         )
-    own = Resolved(path, data, {p: name for p in _paths(data)}, [path])
     parent_ref = data.get("extends")
     if parent_ref is None:
-        return own
+        return Resolved(path, data, [(path, data)])
     if not isinstance(parent_ref, str):
         raise SpecError.one(
             name,
@@ -106,12 +143,12 @@ def resolve(path: Path, _seen: tuple[Path, ...] = ()) -> Resolved:
             f"expected an existing spec file, received "
             f"{parent_ref!r} ({display(parent_path)} not found)",
         )
+    if parent_path.resolve() in (*_seen, real):
+        cycle = " -> ".join(display(p) for p in (*_seen, real, parent_path.resolve()))
+        raise SpecError.one(name, ("extends",), f"extends forms a cycle: {cycle}")
     parent = resolve(parent_path, (*_seen, real))
-    inherited = {k: v for k, v in parent.data.items() if k not in PROSE}
-    merged = merge(inherited, {k: v for k, v in data.items() if k != "extends"})
-    origins = {p: f for p, f in parent.origins.items() if p and p[0] not in PROSE}
-    origins.update(own.origins)
-    return Resolved(path, merged, origins, [path, *parent.chain])
+    merged = merge(_inheritable(parent.data), {k: v for k, v in data.items() if k != "extends"})
+    return Resolved(path, merged, [(path, data), *parent.sources])
 
 
 def merge(base: dict, override: dict) -> dict:
@@ -139,14 +176,3 @@ def _kind(value: dict) -> object:
 
 def _same_kind(parent: dict, child: dict) -> bool:
     return _kind(child) is None or _kind(child) == _kind(parent)
-
-
-def _paths(value: object, prefix: tuple = ()):
-    """Every JSON path written in a document (objects and lists), so errors can name its file."""
-    yield prefix
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _paths(item, (*prefix, index))
