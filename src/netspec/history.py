@@ -1,0 +1,77 @@
+"""Per-experiment metrics from a finished training, without TensorFlow: best epoch, test scores,
+confusion matrix and per-class precision and recall (from the saved test-set predictions)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+
+def best_epoch(history: dict) -> int | None:
+    """1-based epoch with the highest validation accuracy (the earliest on ties); None if none."""
+    scores = history["metrics"].get("val_accuracy", [])
+    finite = [(s, -i) for i, s in enumerate(scores) if s is not None and math.isfinite(s)]
+    return -max(finite)[1] + 1 if finite else None
+
+
+def summarize(history: dict, y_true: np.ndarray, y_prob: np.ndarray, run: dict) -> dict:
+    """The metrics.json of one experiment."""
+    metrics = history["metrics"]
+    best = best_epoch(history)
+    at_best = {k: (v[best - 1] if best else None) for k, v in metrics.items()}
+    result = {
+        "experiment": run["experiment"],
+        "diverged": history["diverged"],
+        "epochs_run": len(history["epochs"]),
+        "best_epoch": best,
+        "best_val_accuracy": at_best.get("val_accuracy"),
+        "best_val_loss": at_best.get("val_loss"),
+        "final_val_accuracy": metrics["val_accuracy"][-1] if metrics.get("val_accuracy") else None,
+        "train_accuracy_at_best": at_best.get("accuracy"),
+        "validation": run["spec"]["data"]["validation"],
+        "params": run["params"],
+        "wall_time_s": run["wall_time_s"],
+        "mean_epoch_time_s": float(np.mean(history["epoch_time_s"])),
+    }
+    result.update(test_scores(y_true, y_prob))
+    return result
+
+
+def test_scores(y_true: np.ndarray, y_prob: np.ndarray) -> dict:
+    """Accuracy, loss, confusion matrix, per-class precision/recall of the final model's
+    test-set predictions; NaN predictions (a diverged run) give null scores."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    classes = y_prob.shape[1]
+    if not np.isfinite(y_prob).all():
+        return {"test_accuracy": None, "test_loss": None, "confusion_matrix": None,
+                "per_class": None}
+    y_pred = y_prob.argmax(axis=1)
+    labels = list(range(classes))
+    matrix = confusion_matrix(y_true, y_pred, labels=labels)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0)
+    picked = y_prob[np.arange(len(y_true)), y_true]
+    return {
+        "test_accuracy": float((y_pred == y_true).mean()),
+        "test_loss": float(-np.log(np.clip(picked, 1e-7, 1.0)).mean()),
+        "confusion_matrix": matrix.tolist(),
+        "per_class": [
+            {"class": c, "precision": float(p), "recall": float(r), "f1": float(f),
+             "support": int(s)}
+            for c, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
+        ],
+    }
+
+
+def history_job(history: str, predictions: str, run: str, output: str) -> dict:
+    """The workflow's entry point: read the training's files, write metrics.json."""
+    loaded = json.loads(Path(history).read_text())
+    with np.load(predictions) as arrays:
+        y_true, y_prob = arrays["y_true"], arrays["y_prob"]
+    result = summarize(loaded, y_true, y_prob, json.loads(Path(run).read_text()))
+    Path(output).write_text(json.dumps(result, indent=1))
+    return result

@@ -1,0 +1,183 @@
+"""The study report: one self-contained HTML page (leaderboard, differences, plots, provenance)
+and results.csv. Pure Python and matplotlib-free: it embeds the PNGs the plot stage made."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+
+CSV_COLUMNS = ["rank", "experiment", "best_val_accuracy", "best_val_loss", "best_epoch",
+               "test_accuracy", "test_loss", "params", "wall_time_s", "diverged", "description"]
+
+STYLE = """
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;
+text-align:left}th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
+tr.winner{background:#eef8ee}img{max-width:100%}code,pre{background:#f6f6f6}
+pre{padding:.6em;overflow-x:auto}.muted{color:#777}section{border-top:1px solid #ddd;margin-top:2em}
+"""
+
+
+def rank(metrics: dict[str, dict]) -> list[str]:
+    """Experiment ids, best validation accuracy first, ties broken by lower validation loss at
+    the best epoch; diverged or unscored runs last."""
+
+    def key(name):
+        accuracy = metrics[name].get("best_val_accuracy")
+        loss = metrics[name].get("best_val_loss")
+        return (accuracy is None, -(accuracy or 0), loss is None, loss or 0, name)
+
+    return sorted(metrics, key=key)
+
+
+def verdict(order: list[str], metrics: dict[str, dict]) -> str:
+    """One sentence: who won and by how much, in accuracy points and in validation samples."""
+    if not order or metrics[order[0]].get("best_val_accuracy") is None:
+        return "No experiment produced a validation score."
+    best = metrics[order[0]]
+    text = f"<b>{escape(order[0])}</b> won with best validation accuracy {best['best_val_accuracy']:.4f}"
+    runner = metrics[order[1]] if len(order) > 1 else {}
+    if runner.get("best_val_accuracy") is None:
+        return text + "."
+    margin = best["best_val_accuracy"] - runner["best_val_accuracy"]
+    samples = best.get("validation_samples")
+    if round(margin * (samples or 1e6)) == 0:
+        text += (f", tied on accuracy with <b>{escape(order[1])}</b> and ahead on validation "
+                 f"loss ({best['best_val_loss']:.4f} vs {runner['best_val_loss']:.4f})")
+    else:
+        text += f", {100 * margin:.2f} points ahead of <b>{escape(order[1])}</b>"
+        if samples:
+            text += f" ({margin * samples:.0f} of {samples} validation samples)"
+    if samples:
+        text += (f". With {samples} validation samples one sample is {100 / samples:.2f} points: "
+                 "margins of a few samples are within seed-to-seed noise")
+    return text + "."
+
+
+def _image(path: str | Path, alt: str) -> str:
+    data = base64.b64encode(Path(path).read_bytes()).decode()
+    return f'<img alt="{escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _value(change: dict, side: str) -> str:
+    return (f"<code>{escape(json.dumps(change[side]))}</code>" if side in change
+            else '<span class="muted">unset</span>')
+
+
+def _number(value, digits: int = 4) -> str:
+    return "—" if value is None else (f"{value:.{digits}f}" if isinstance(value, float) else
+                                      f"{value:,}")
+
+
+def _leaderboard(order, metrics, infos, runs) -> str:
+    best = metrics[order[0]].get("best_val_accuracy") if order else None
+    rows = []
+    for position, name in enumerate(order, 1):
+        m = metrics[name]
+        delta = (m["best_val_accuracy"] - best) if best is not None and m.get(
+            "best_val_accuracy") is not None else None
+        rows.append(
+            f'<tr class="{"winner" if position == 1 else ""}"><td class="num">{position}</td>'
+            f'<td><a href="#{escape(name)}">{escape(name)}</a>'
+            f'{" (diverged)" if m.get("diverged") else ""}</td>'
+            f'<td class="num">{_number(m.get("best_val_accuracy"))}</td>'
+            f'<td class="num">{_number(delta)}</td>'
+            f'<td class="num">{_number(m.get("best_epoch"))}</td>'
+            f'<td class="num">{_number(m.get("test_accuracy"))}</td>'
+            f'<td class="num">{infos[name]["params"]:,}</td>'
+            f'<td class="num">{runs[name]["wall_time_s"]:.1f} s</td>'
+            f'<td>{escape(infos[name]["description"])}</td></tr>')
+    return ("<table><tr><th>#</th><th>experiment</th><th>best val. accuracy</th><th>vs. winner"
+            "</th><th>best epoch</th><th>test accuracy</th><th>params</th><th>training time</th>"
+            "<th>description</th></tr>" + "".join(rows) + "</table>")
+
+
+def _experiment_section(name, info, metric, run, curves) -> str:
+    changes = "".join(
+        f"<tr><td><code>{escape(c['field'])}</code></td><td>{_value(c, 'base')}</td>"
+        f"<td>{_value(c, 'variant')}</td></tr>" for c in info["changes"])
+    if info["base"]:
+        diff = (f"<p>Differences from <code>{escape(info['base'])}</code>:</p>"
+                + (f"<table><tr><th>field</th><th>base</th><th>this variant</th></tr>{changes}"
+                   "</table>" if changes else "<p class='muted'>none: same experiment as its base"
+                   "</p>"))
+    else:
+        diff = "<p class='muted'>A standalone spec (no <code>extends</code>).</p>"
+    matrix = metric.get("confusion_matrix")
+    confusion = ""
+    if matrix:
+        head = "".join(f"<th>{c}</th>" for c in range(len(matrix)))
+        body = "".join(f"<tr><th>{i}</th>" + "".join(f'<td class="num">{v}</td>' for v in row)
+                       + "</tr>" for i, row in enumerate(matrix))
+        per_class = "".join(
+            f'<tr><td>{p["class"]}</td><td class="num">{p["precision"]:.3f}</td>'
+            f'<td class="num">{p["recall"]:.3f}</td><td class="num">{p["support"]}</td></tr>'
+            for p in metric["per_class"])
+        confusion = (
+            "<details><summary>Confusion matrix and per-class scores (test set)</summary>"
+            f"<table><tr><th>true \\ predicted</th>{head}</tr>{body}</table>"
+            f"<table><tr><th>class</th><th>precision</th><th>recall</th><th>support</th></tr>"
+            f"{per_class}</table></details>")
+    versions = ", ".join(f"{k} {v}" for k, v in run["versions"].items())
+    slurm = run.get("slurm")
+    where = f"{escape(run['host'])}, {run['threads']} thread(s)" + (
+        f", SLURM job {escape(str(slurm.get('job_id')))}" if slurm else "")
+    return (
+        f'<section id="{escape(name)}"><h2>{escape(name)}</h2>'
+        f"<p>{escape(info['description'])}</p>{diff}{_image(curves, name + ' learning curves')}"
+        f"<p>Best validation accuracy {_number(metric.get('best_val_accuracy'))} at epoch "
+        f"{_number(metric.get('best_epoch'))} of {metric['epochs_run']}; test accuracy "
+        f"{_number(metric.get('test_accuracy'))}, test loss {_number(metric.get('test_loss'))}."
+        f"</p>{confusion}"
+        "<details><summary>Provenance</summary><table>"
+        f"<tr><th>spec</th><td><code>{escape(' <- '.join(run['chain']))}</code></td></tr>"
+        f"<tr><th>digest</th><td><code>{escape(run['digest'])}</code></td></tr>"
+        f"<tr><th>seed</th><td>{run['seed']}</td></tr>"
+        f"<tr><th>ran on</th><td>{where}</td></tr>"
+        f"<tr><th>started</th><td>{escape(run['started'])}, {run['wall_time_s']:.1f} s</td></tr>"
+        f"<tr><th>versions</th><td>{escape(versions)}</td></tr></table>"
+        f"<pre>{escape(json.dumps(info['spec'], indent=2))}</pre></details></section>")
+
+
+def write_report(infos: list[dict], metrics: list[str], runs: list[str], curves: list[str],
+                 comparison: str, bars: str, html_path: str, csv_path: str,
+                 title: str = "netspec study") -> None:
+    """Assemble index.html and results.csv from the study's per-experiment files."""
+    names = [info["id"] for info in infos]
+    infos_by = dict(zip(names, infos, strict=True))
+    metrics_by = {n: json.loads(Path(p).read_text()) for n, p in zip(names, metrics, strict=True)}
+    runs_by = {n: json.loads(Path(p).read_text()) for n, p in zip(names, runs, strict=True)}
+    for name in names:
+        metrics_by[name]["validation_samples"] = runs_by[name]["samples"]["validation"]
+    curves_by = dict(zip(names, curves, strict=True))
+    order = rank(metrics_by)
+    sections = "".join(_experiment_section(n, infos_by[n], metrics_by[n], runs_by[n],
+                                           curves_by[n]) for n in order)
+    page = (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}"
+        f"</title><style>{STYLE}</style></head><body><h1>{escape(title)}</h1>"
+        f"<p class='muted'>{len(names)} experiments, report written "
+        f"{datetime.now(UTC).isoformat(timespec='seconds')}</p>"
+        f"<p>{verdict(order, metrics_by)}</p>"
+        f"<h2>Leaderboard</h2>{_leaderboard(order, metrics_by, infos_by, runs_by)}"
+        f"{_image(bars, 'best validation accuracy per experiment')}"
+        f"<h2>Validation curves</h2>{_image(comparison, 'validation curves of every experiment')}"
+        f"{sections}</body></html>")
+    Path(html_path).parent.mkdir(parents=True, exist_ok=True)
+    Path(html_path).write_text(page, encoding="utf-8")
+    with open(csv_path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, CSV_COLUMNS)
+        writer.writeheader()
+        for position, name in enumerate(order, 1):
+            m = metrics_by[name]
+            writer.writerow({
+                "rank": position, "experiment": name, "params": infos_by[name]["params"],
+                "description": infos_by[name]["description"],
+                "wall_time_s": runs_by[name]["wall_time_s"], "diverged": m["diverged"],
+                **{k: m.get(k) for k in ("best_val_accuracy", "best_val_loss", "best_epoch",
+                                         "test_accuracy", "test_loss")},
+            })

@@ -1,0 +1,39 @@
+"""What a training job asks of the scheduler: the spec's `resources`, else the config's, with
+memory estimated from the model and data when neither gives it."""
+
+from __future__ import annotations
+
+import math
+
+from netspec.spec import Experiment
+
+RUNTIME_MB = 1024  # TensorFlow + Keras resident after import: ~700 MB measured, plus headroom
+
+
+def estimate_mem_mb(experiment: Experiment) -> int:
+    """Peak resident memory of a training job, in MB, rounded up to 256 MB.
+
+    float32 data (train, test, and one split copy), weights with gradients and two optimizer
+    slots, and activations of one batch kept for backpropagation (x3 for gradients and
+    workspace), on top of the runtime's own footprint.
+    """
+    info, data = experiment.dataset, experiment.spec["data"]
+    pixels = math.prod(info.input_shape)
+    train = min(info.train_samples, data["max_train_samples"] or info.train_samples)
+    data_bytes = 4 * pixels * (2 * train + train // 3 + 1)
+    weight_bytes = 4 * 4 * experiment.summary.params
+    batch = experiment.spec["training"]["batch_size"]
+    activations = sum(math.prod(layer.output_shape) for layer in experiment.summary.layers)
+    activation_bytes = 3 * 4 * batch * activations
+    total = RUNTIME_MB + (data_bytes + weight_bytes + activation_bytes) / 2**20
+    return int(math.ceil(total / 256) * 256)
+
+
+def job_resources(experiment: Experiment, defaults: dict) -> dict:
+    """threads, mem_mb, runtime (minutes) and gpu for the experiment's training job."""
+    own = experiment.spec.get("resources", {})
+    merged = {key: own.get(key, defaults.get(key)) for key in ("threads", "mem_mb", "runtime",
+                                                                "gpu")}
+    if merged["mem_mb"] is None:
+        merged["mem_mb"] = estimate_mem_mb(experiment)
+    return merged

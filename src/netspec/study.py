@@ -1,0 +1,51 @@
+"""A study: every experiment in a specs folder, compiled at once, and what the report says of each."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from netspec.diff import MISSING, differences
+from netspec.errors import SpecError
+from netspec.loading import resolve
+from netspec.schema import with_defaults
+from netspec.spec import Experiment, compile_all, spec_files
+
+
+def load_study(folder: str | Path, ids: list[str] | None = None) -> dict[str, Experiment]:
+    """Compile every experiment in `folder` (or just `ids`); one SpecError lists every problem."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SpecError.one(str(folder), None, "expected a folder of spec files; none found")
+    paths = spec_files([folder]) if ids is None else [folder / f"{i}.json" for i in ids]
+    experiments, problems = compile_all(paths)
+    if problems:
+        raise SpecError(problems)
+    return {experiment.id: experiment for experiment in experiments}
+
+
+def describe(experiment: Experiment) -> dict:
+    """What the report shows about one experiment before it trains (JSON-serialisable)."""
+    parent = experiment.chain[1] if len(experiment.chain) > 1 else None
+    changes = []
+    if parent is not None:
+        base = with_defaults(resolve(parent).data)
+        for field, old, new in differences(base, experiment.spec):
+            change = {"field": field}
+            if old is not MISSING:
+                change["base"] = old
+            if new is not MISSING:
+                change["variant"] = new
+            changes.append(change)
+    return {
+        "id": experiment.id,
+        "file": str(experiment.file),
+        "description": experiment.spec.get("description", ""),
+        "base": str(parent) if parent else None,
+        "changes": changes,
+        "dataset": experiment.dataset.name,
+        "params": experiment.summary.params,
+        "flops_per_sample": experiment.summary.flops,
+        "digest": experiment.digest,
+        "spec": json.loads(json.dumps(experiment.spec)),
+    }

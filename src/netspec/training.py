@@ -1,0 +1,202 @@
+"""Train one experiment: seeded, thread-limited, resumable, logging one line per epoch."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import socket
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+import netspec
+from netspec.checks import validation_count
+from netspec.datasets import load_prepared
+from netspec.errors import SpecError
+from netspec.spec import Experiment, compile_spec
+
+RESUME_DIR = ".resume"  # inside the experiment's output folder; removed after a finished run
+
+
+def configure_tensorflow(threads: int, seed: int, deterministic: bool):
+    """Thread pools before TensorFlow starts its runtime, then seeds (and determinism if asked)."""
+    netspec.quiet_tensorflow()
+    import keras
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    return keras
+
+
+def split(arrays, data: dict, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Training, validation and test sets per the spec's `data` section, reproducibly."""
+    x_train, y_train, x_test, y_test = arrays
+    rng = np.random.default_rng(seed)
+    if data["max_train_samples"] and data["max_train_samples"] < len(x_train):
+        keep = np.sort(rng.permutation(len(x_train))[: data["max_train_samples"]])
+        x_train, y_train = x_train[keep], y_train[keep]
+    if data["max_test_samples"] and data["max_test_samples"] < len(x_test):
+        keep = np.sort(rng.permutation(len(x_test))[: data["max_test_samples"]])
+        x_test, y_test = x_test[keep], y_test[keep]
+    if data["validation"] == "test":
+        return {"train": (x_train, y_train), "validation": (x_test, y_test),
+                "test": (x_test, y_test)}
+    order = rng.permutation(len(x_train))
+    held = order[: validation_count(len(x_train), data["validation"])]
+    kept = np.sort(order[len(held):])
+    return {"train": (x_train[kept], y_train[kept]), "validation": (x_train[held], y_train[held]),
+            "test": (x_test, y_test)}
+
+
+def finite(value) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _progress_callback(keras, resume: Path, digest: str, epochs: list[dict], total: int):
+    class Progress(keras.callbacks.Callback):
+        """Log each epoch and save a resumable state (model + optimizer) after it."""
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            record = {key: finite(value) for key, value in (logs or {}).items()}
+            record["epoch_time_s"] = round(time.perf_counter() - self.started, 4)
+            epochs.append(record)
+            shown = "  ".join(f"{k} {v:.4f}" if v is not None else f"{k} nan"
+                              for k, v in record.items() if k != "epoch_time_s")
+            print(f"epoch {epoch + 1}/{total}  {shown}  {record['epoch_time_s']:.2f}s", flush=True)
+            state = resume / f"state-{epoch + 1}.keras"
+            self.model.save(state)
+            progress = resume / "progress.json.tmp"
+            progress.write_text(json.dumps({"digest": digest, "state": state.name,
+                                            "epochs": epochs}))
+            progress.replace(resume / "progress.json")  # atomic: the state it names is complete
+            for old in resume.glob("state-*.keras"):
+                if old != state:
+                    old.unlink()
+
+    return Progress()
+
+
+def _resume_point(keras, resume: Path, digest: str):
+    """(model, epochs done) from an interrupted run of this same experiment, else (None, [])."""
+    progress_file = resume / "progress.json"
+    if not progress_file.exists():
+        return None, []
+    progress = json.loads(progress_file.read_text())
+    state = resume / progress["state"]
+    if progress.get("digest") != digest or not state.exists():
+        return None, []  # a different experiment trained here before: start afresh
+    return keras.models.load_model(state), progress["epochs"]
+
+
+def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads: int) -> dict:
+    """Fit the experiment's model; write model, history, predictions and run record."""
+    started, clock = datetime.now(UTC), time.perf_counter()
+    training = experiment.spec["training"]
+    keras = configure_tensorflow(threads, training["seed"], training["deterministic"])
+    from netspec.compiler import build
+
+    sets = split(load_prepared(data_path), experiment.spec["data"], training["seed"])
+    resume = Path(out["model"]).parent / RESUME_DIR
+    resume.mkdir(parents=True, exist_ok=True)
+    model, epochs = _resume_point(keras, resume, experiment.digest)
+    if model is None:
+        model = build(experiment)
+    else:
+        print(f"resuming after epoch {len(epochs)} from {resume}", flush=True)
+    callbacks = [_progress_callback(keras, resume, experiment.digest, epochs, training["epochs"]),
+                 keras.callbacks.TerminateOnNaN()]
+    stopping = training["early_stopping"]
+    if stopping:
+        callbacks.append(keras.callbacks.EarlyStopping(**stopping))
+    resumed_from = len(epochs)
+    model.fit(*sets["train"], validation_data=sets["validation"], epochs=training["epochs"],
+              initial_epoch=resumed_from, batch_size=training["batch_size"],
+              shuffle=training["shuffle"], callbacks=callbacks, verbose=0)
+
+    x_test, y_test = sets["test"]
+    y_prob = model.predict(x_test, batch_size=max(training["batch_size"], 256), verbose=0)
+    model.save(out["model"])
+    np.savez(out["predictions"], y_true=y_test, y_prob=y_prob.astype(np.float32))
+    diverged = any(e.get("loss") is None for e in epochs)
+    history = {
+        "epochs": list(range(1, len(epochs) + 1)),
+        "metrics": {k: [e.get(k) for e in epochs] for k in epochs[0] if k != "epoch_time_s"},
+        "epoch_time_s": [e["epoch_time_s"] for e in epochs],
+        "diverged": diverged,
+    }
+    Path(out["history"]).write_text(json.dumps(history, indent=1))
+    record = run_record(experiment, started, time.perf_counter() - clock, threads, sets,
+                        resumed_from, len(epochs), diverged)
+    Path(out["run"]).write_text(json.dumps(record, indent=2))
+    for leftover in resume.iterdir():
+        leftover.unlink()
+    resume.rmdir()
+    print(f"done: {len(epochs)} epochs in {record['wall_time_s']:.1f}s"
+          + (" (diverged: loss became NaN)" if diverged else ""), flush=True)
+    return record
+
+
+def run_record(experiment, started, wall, threads, sets, resumed_from, epochs, diverged) -> dict:
+    """Provenance: what ran, where, with which versions, for how long."""
+    import keras
+    import tensorflow as tf
+
+    slurm = {key.removeprefix("SLURM_").lower(): os.environ[key]
+             for key in ("SLURM_JOB_ID", "SLURM_CPUS_PER_TASK", "SLURM_JOB_PARTITION",
+                         "SLURM_JOB_NODELIST", "SLURM_MEM_PER_NODE")
+             if key in os.environ}
+    return {
+        "experiment": experiment.id,
+        "spec_file": str(experiment.file),
+        "chain": [str(p) for p in experiment.chain],
+        "description": experiment.spec.get("description", ""),
+        "spec": experiment.spec,
+        "digest": experiment.digest,
+        "seed": experiment.spec["training"]["seed"],
+        "params": experiment.summary.params,
+        "flops_per_sample": experiment.summary.flops,
+        "samples": {name: len(pair[1]) for name, pair in sets.items()},
+        "epochs_run": epochs,
+        "resumed_from_epoch": resumed_from,
+        "diverged": diverged,
+        "threads": threads,
+        "cpus_available": len(os.sched_getaffinity(0)),
+        "slurm": slurm or None,
+        "host": socket.gethostname(),
+        "started": started.isoformat(timespec="seconds"),
+        "wall_time_s": round(wall, 3),
+        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
+                     "keras": keras.__version__, "numpy": np.__version__,
+                     "netspec": netspec.__version__},
+    }
+
+
+def train_job(spec: str, digest: str, data: str, out: dict, threads: int) -> dict:
+    """The workflow's entry point: recompile the spec and refuse to train a changed one."""
+    experiment = compile_spec(spec)
+    if experiment.digest != digest:
+        raise SpecError.one(spec, None, "the spec changed after the workflow was planned; "
+                                        "rerun snakemake to plan with the new version")
+    print(f"training {experiment.id} ({experiment.summary.params:,} params) on "
+          f"{experiment.dataset.name} with {threads} thread(s)", flush=True)
+    return train(experiment, Path(data), out, threads)
+
+
+if __name__ == "__main__":  # python -m netspec.training SPEC DATA OUTDIR [THREADS]
+    _spec, _data, _dir = sys.argv[1:4]
+    _out = {k: Path(_dir) / f for k, f in (("model", "model.keras"), ("history", "history.json"),
+                                           ("predictions", "predictions.npz"), ("run", "run.json"))}
+    train(compile_spec(_spec), Path(_data), _out, int(sys.argv[4]) if len(sys.argv) > 4 else 1)

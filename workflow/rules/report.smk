@@ -1,0 +1,17 @@
+rule report:
+    input:
+        metrics=experiment_files("metrics.json"),
+        runs=experiment_files("run.json"),
+        curves=experiment_files("curves.png"),
+        comparison=f"{OUT}/plots/comparison.png",
+        bars=f"{OUT}/plots/accuracy.png",
+    output:
+        html=f"{OUT}/report/index.html",
+        csv=f"{OUT}/report/results.csv",
+    params:
+        infos=lambda wildcards: [describe(EXPERIMENTS[name]) for name in IDS],
+        title=config["title"],
+    log:
+        f"{OUT}/logs/report.log",
+    script:
+        "../scripts/report.py"
