@@ -346,16 +346,19 @@ def test_inherited_mistake_names_the_parent_file(in_tmp):
 
 
 def test_several_mistakes_are_all_reported_in_one_run(in_tmp):
+    """Schema mistakes in some sections do not hide semantic ones in the others."""
     spec = valid_spec(
+        data={"dataset": "digits", "validation": 0.1, "max_train_samples": 3},
         model={"template": "convnet", "units": 0, "activaton": "relu"},
-        optimizer={"name": "adam", "learning_rate": -1},
+        optimizer={"name": "adam", "momentum": 0.5},
         training={"epochs": "ten"},
     )
     with pytest.raises(SpecError) as caught:
         compile_spec(write_spec(in_tmp, "x.json", spec))
     assert [p.path for p in caught.value.problems] == [
+        ("data", "validation"),
         ("model", "activaton"),
         ("model", "units"),
-        ("optimizer", "learning_rate"),
+        ("optimizer", "momentum"),
         ("training", "epochs"),
     ]

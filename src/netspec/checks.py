@@ -22,15 +22,20 @@ class Context:
         return Problem(self.origin(path), path, message)
 
 
-CHECKS: list[Callable[[Context], list[Problem]]] = []
+# Each check with the top-level sections it reads: it runs only when those passed the schema,
+# so a spec with mistakes in several sections still hears about all of them at once.
+CHECKS: list[tuple[Callable[[Context], list[Problem]], frozenset[str]]] = []
 
 
-def check(function: Callable[[Context], list[Problem]]):
-    CHECKS.append(function)
-    return function
+def check(*reads: str):
+    def register(function: Callable[[Context], list[Problem]]):
+        CHECKS.append((function, frozenset(reads)))
+        return function
+
+    return register
 
 
-@check
+@check("optimizer")
 def optimizer_arguments(ctx: Context) -> list[Problem]:
     """momentum, nesterov, betas... only where the chosen optimizer takes them."""
     optimizer = ctx.spec["optimizer"]
@@ -48,7 +53,7 @@ def optimizer_arguments(ctx: Context) -> list[Problem]:
     return problems
 
 
-@check
+@check("data")
 def split_sizes(ctx: Context) -> list[Problem]:
     """A held-out validation fraction must leave samples on both sides."""
     data = ctx.spec["data"]

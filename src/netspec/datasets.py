@@ -181,11 +181,22 @@ def prepare(source: str | dict, target: str | Path) -> dict:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial.npz")
-    np.savez(partial, x_train=x_train, y_train=y_train.astype(np.int64).ravel(), x_test=x_test,
-             y_test=y_test.astype(np.int64).ravel(), scale=np.float32(scale))
+    np.savez(
+        partial,
+        x_train=x_train,
+        y_train=y_train.astype(np.int64).ravel(),
+        x_test=x_test,
+        y_test=y_test.astype(np.int64).ravel(),
+        scale=np.float32(scale),
+    )
     partial.replace(target)
-    return {"train": len(x_train), "test": len(x_test), "shape": list(x_train.shape[1:]),
-            "dtype": str(x_train.dtype), "scale": scale}
+    return {
+        "train": len(x_train),
+        "test": len(x_test),
+        "shape": list(x_train.shape[1:]),
+        "dtype": str(x_train.dtype),
+        "scale": scale,
+    }
 
 
 def load_prepared(path: str | Path):
@@ -194,5 +205,9 @@ def load_prepared(path: str | Path):
 
     with np.load(path) as arrays:
         scale = np.float32(arrays["scale"])
-        return (arrays["x_train"].astype(np.float32) * scale, arrays["y_train"],
-                arrays["x_test"].astype(np.float32) * scale, arrays["y_test"])
+        return (
+            arrays["x_train"].astype(np.float32) * scale,
+            arrays["y_train"],
+            arrays["x_test"].astype(np.float32) * scale,
+            arrays["y_test"],
+        )

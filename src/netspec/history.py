@@ -47,21 +47,31 @@ def test_scores(y_true: np.ndarray, y_prob: np.ndarray) -> dict:
 
     classes = y_prob.shape[1]
     if not np.isfinite(y_prob).all():
-        return {"test_accuracy": None, "test_loss": None, "confusion_matrix": None,
-                "per_class": None}
+        return {
+            "test_accuracy": None,
+            "test_loss": None,
+            "confusion_matrix": None,
+            "per_class": None,
+        }
     y_pred = y_prob.argmax(axis=1)
     labels = list(range(classes))
     matrix = confusion_matrix(y_true, y_pred, labels=labels)
     precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0)
+        y_true, y_pred, labels=labels, zero_division=0
+    )
     picked = y_prob[np.arange(len(y_true)), y_true]
     return {
         "test_accuracy": float((y_pred == y_true).mean()),
         "test_loss": float(-np.log(np.clip(picked, 1e-7, 1.0)).mean()),
         "confusion_matrix": matrix.tolist(),
         "per_class": [
-            {"class": c, "precision": float(p), "recall": float(r), "f1": float(f),
-             "support": int(s)}
+            {
+                "class": c,
+                "precision": float(p),
+                "recall": float(r),
+                "f1": float(f),
+                "support": int(s),
+            }
             for c, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
         ],
     }

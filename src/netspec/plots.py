@@ -21,8 +21,9 @@ def _pyplot():
 def _figure(settings: dict, panels: int = 2):
     plt = _pyplot()
     settings = {**DEFAULTS, **(settings or {})}
-    fig, axes = plt.subplots(1, panels, figsize=(settings["width"], settings["height"]),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1, panels, figsize=(settings["width"], settings["height"]), squeeze=False
+    )
     return plt, fig, list(axes[0]), settings
 
 
@@ -39,8 +40,11 @@ def _save(plt, fig, path: str | Path, settings: dict) -> None:
 
 
 def _curve(history: dict, key: str) -> tuple[list[int], list[float]]:
-    pairs = [(e, v) for e, v in zip(history["epochs"], history["metrics"].get(key, []),
-                                    strict=False) if v is not None]
+    pairs = [
+        (e, v)
+        for e, v in zip(history["epochs"], history["metrics"].get(key, []), strict=False)
+        if v is not None
+    ]
     return [e for e, _ in pairs], [v for _, v in pairs]
 
 
@@ -99,7 +103,13 @@ def curves_job(history: str, title: str, output: str, settings: dict) -> None:
     plot_history(json.loads(Path(history).read_text()), title, output, settings)
 
 
-def study_job(names: list[str], histories: list[str], metrics: list[str],
-              comparison: str, bars: str, settings: dict) -> None:
+def study_job(
+    names: list[str],
+    histories: list[str],
+    metrics: list[str],
+    comparison: str,
+    bars: str,
+    settings: dict,
+) -> None:
     comparison_plot(dict(zip(names, _read(histories), strict=True)), comparison, settings)
     accuracy_bars(dict(zip(names, _read(metrics), strict=True)), bars, settings)

@@ -10,8 +10,19 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
-CSV_COLUMNS = ["rank", "experiment", "best_val_accuracy", "best_val_loss", "best_epoch",
-               "test_accuracy", "test_loss", "params", "wall_time_s", "diverged", "description"]
+CSV_COLUMNS = [
+    "rank",
+    "experiment",
+    "best_val_accuracy",
+    "best_val_loss",
+    "best_epoch",
+    "test_accuracy",
+    "test_loss",
+    "params",
+    "wall_time_s",
+    "diverged",
+    "description",
+]
 
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -46,15 +57,19 @@ def verdict(order: list[str], metrics: dict[str, dict]) -> str:
     margin = best["best_val_accuracy"] - runner["best_val_accuracy"]
     samples = best.get("validation_samples")
     if round(margin * (samples or 1e6)) == 0:
-        text += (f", tied on accuracy with <b>{escape(order[1])}</b> and ahead on validation "
-                 f"loss ({best['best_val_loss']:.4f} vs {runner['best_val_loss']:.4f})")
+        text += (
+            f", tied on accuracy with <b>{escape(order[1])}</b> and ahead on validation "
+            f"loss ({best['best_val_loss']:.4f} vs {runner['best_val_loss']:.4f})"
+        )
     else:
         text += f", {100 * margin:.2f} points ahead of <b>{escape(order[1])}</b>"
         if samples:
             text += f" ({margin * samples:.0f} of {samples} validation samples)"
     if samples:
-        text += (f". With {samples} validation samples one sample is {100 / samples:.2f} points: "
-                 "margins of a few samples are within seed-to-seed noise")
+        text += (
+            f". With {samples} validation samples one sample is {100 / samples:.2f} points: "
+            "margins of a few samples are within seed-to-seed noise"
+        )
     return text + "."
 
 
@@ -64,13 +79,19 @@ def _image(path: str | Path, alt: str) -> str:
 
 
 def _value(change: dict, side: str) -> str:
-    return (f"<code>{escape(json.dumps(change[side]))}</code>" if side in change
-            else '<span class="muted">unset</span>')
+    return (
+        f"<code>{escape(json.dumps(change[side]))}</code>"
+        if side in change
+        else '<span class="muted">unset</span>'
+    )
 
 
 def _number(value, digits: int = 4) -> str:
-    return "—" if value is None else (f"{value:.{digits}f}" if isinstance(value, float) else
-                                      f"{value:,}")
+    return (
+        "—"
+        if value is None
+        else (f"{value:.{digits}f}" if isinstance(value, float) else f"{value:,}")
+    )
 
 
 def _leaderboard(order, metrics, infos, runs) -> str:
@@ -78,54 +99,68 @@ def _leaderboard(order, metrics, infos, runs) -> str:
     rows = []
     for position, name in enumerate(order, 1):
         m = metrics[name]
-        delta = (m["best_val_accuracy"] - best) if best is not None and m.get(
-            "best_val_accuracy") is not None else None
+        delta = (
+            (m["best_val_accuracy"] - best)
+            if best is not None and m.get("best_val_accuracy") is not None
+            else None
+        )
         rows.append(
             f'<tr class="{"winner" if position == 1 else ""}"><td class="num">{position}</td>'
             f'<td><a href="#{escape(name)}">{escape(name)}</a>'
-            f'{" (diverged)" if m.get("diverged") else ""}</td>'
+            f"{' (diverged)' if m.get('diverged') else ''}</td>"
             f'<td class="num">{_number(m.get("best_val_accuracy"))}</td>'
             f'<td class="num">{_number(delta)}</td>'
             f'<td class="num">{_number(m.get("best_epoch"))}</td>'
             f'<td class="num">{_number(m.get("test_accuracy"))}</td>'
             f'<td class="num">{infos[name]["params"]:,}</td>'
             f'<td class="num">{runs[name]["wall_time_s"]:.1f} s</td>'
-            f'<td>{escape(infos[name]["description"])}</td></tr>')
-    return ("<table><tr><th>#</th><th>experiment</th><th>best val. accuracy</th><th>vs. winner"
-            "</th><th>best epoch</th><th>test accuracy</th><th>params</th><th>training time</th>"
-            "<th>description</th></tr>" + "".join(rows) + "</table>")
+            f"<td>{escape(infos[name]['description'])}</td></tr>"
+        )
+    return (
+        "<table><tr><th>#</th><th>experiment</th><th>best val. accuracy</th><th>vs. winner"
+        "</th><th>best epoch</th><th>test accuracy</th><th>params</th><th>training time</th>"
+        "<th>description</th></tr>" + "".join(rows) + "</table>"
+    )
 
 
 def _experiment_section(name, info, metric, run, curves) -> str:
     changes = "".join(
         f"<tr><td><code>{escape(c['field'])}</code></td><td>{_value(c, 'base')}</td>"
-        f"<td>{_value(c, 'variant')}</td></tr>" for c in info["changes"])
+        f"<td>{_value(c, 'variant')}</td></tr>"
+        for c in info["changes"]
+    )
     if info["base"]:
-        diff = (f"<p>Differences from <code>{escape(info['base'])}</code>:</p>"
-                + (f"<table><tr><th>field</th><th>base</th><th>this variant</th></tr>{changes}"
-                   "</table>" if changes else "<p class='muted'>none: same experiment as its base"
-                   "</p>"))
+        diff = f"<p>Differences from <code>{escape(info['base'])}</code>:</p>" + (
+            f"<table><tr><th>field</th><th>base</th><th>this variant</th></tr>{changes}</table>"
+            if changes
+            else "<p class='muted'>none: same experiment as its base</p>"
+        )
     else:
         diff = "<p class='muted'>A standalone spec (no <code>extends</code>).</p>"
     matrix = metric.get("confusion_matrix")
     confusion = ""
     if matrix:
         head = "".join(f"<th>{c}</th>" for c in range(len(matrix)))
-        body = "".join(f"<tr><th>{i}</th>" + "".join(f'<td class="num">{v}</td>' for v in row)
-                       + "</tr>" for i, row in enumerate(matrix))
+        body = "".join(
+            f"<tr><th>{i}</th>" + "".join(f'<td class="num">{v}</td>' for v in row) + "</tr>"
+            for i, row in enumerate(matrix)
+        )
         per_class = "".join(
             f'<tr><td>{p["class"]}</td><td class="num">{p["precision"]:.3f}</td>'
             f'<td class="num">{p["recall"]:.3f}</td><td class="num">{p["support"]}</td></tr>'
-            for p in metric["per_class"])
+            for p in metric["per_class"]
+        )
         confusion = (
             "<details><summary>Confusion matrix and per-class scores (test set)</summary>"
             f"<table><tr><th>true \\ predicted</th>{head}</tr>{body}</table>"
             f"<table><tr><th>class</th><th>precision</th><th>recall</th><th>support</th></tr>"
-            f"{per_class}</table></details>")
+            f"{per_class}</table></details>"
+        )
     versions = ", ".join(f"{k} {v}" for k, v in run["versions"].items())
     slurm = run.get("slurm")
     where = f"{escape(run['host'])}, {run['threads']} thread(s)" + (
-        f", SLURM job {escape(str(slurm.get('job_id')))}" if slurm else "")
+        f", SLURM job {escape(str(slurm.get('job_id')))}" if slurm else ""
+    )
     return (
         f'<section id="{escape(name)}"><h2>{escape(name)}</h2>'
         f"<p>{escape(info['description'])}</p>{diff}{_image(curves, name + ' learning curves')}"
@@ -140,12 +175,21 @@ def _experiment_section(name, info, metric, run, curves) -> str:
         f"<tr><th>ran on</th><td>{where}</td></tr>"
         f"<tr><th>started</th><td>{escape(run['started'])}, {run['wall_time_s']:.1f} s</td></tr>"
         f"<tr><th>versions</th><td>{escape(versions)}</td></tr></table>"
-        f"<pre>{escape(json.dumps(info['spec'], indent=2))}</pre></details></section>")
+        f"<pre>{escape(json.dumps(info['spec'], indent=2))}</pre></details></section>"
+    )
 
 
-def write_report(infos: list[dict], metrics: list[str], runs: list[str], curves: list[str],
-                 comparison: str, bars: str, html_path: str, csv_path: str,
-                 title: str = "netspec study") -> None:
+def write_report(
+    infos: list[dict],
+    metrics: list[str],
+    runs: list[str],
+    curves: list[str],
+    comparison: str,
+    bars: str,
+    html_path: str,
+    csv_path: str,
+    title: str = "netspec study",
+) -> None:
     """Assemble index.html and results.csv from the study's per-experiment files."""
     names = [info["id"] for info in infos]
     infos_by = dict(zip(names, infos, strict=True))
@@ -155,8 +199,9 @@ def write_report(infos: list[dict], metrics: list[str], runs: list[str], curves:
         metrics_by[name]["validation_samples"] = runs_by[name]["samples"]["validation"]
     curves_by = dict(zip(names, curves, strict=True))
     order = rank(metrics_by)
-    sections = "".join(_experiment_section(n, infos_by[n], metrics_by[n], runs_by[n],
-                                           curves_by[n]) for n in order)
+    sections = "".join(
+        _experiment_section(n, infos_by[n], metrics_by[n], runs_by[n], curves_by[n]) for n in order
+    )
     page = (
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}"
         f"</title><style>{STYLE}</style></head><body><h1>{escape(title)}</h1>"
@@ -166,7 +211,8 @@ def write_report(infos: list[dict], metrics: list[str], runs: list[str], curves:
         f"<h2>Leaderboard</h2>{_leaderboard(order, metrics_by, infos_by, runs_by)}"
         f"{_image(bars, 'best validation accuracy per experiment')}"
         f"<h2>Validation curves</h2>{_image(comparison, 'validation curves of every experiment')}"
-        f"{sections}</body></html>")
+        f"{sections}</body></html>"
+    )
     Path(html_path).parent.mkdir(parents=True, exist_ok=True)
     Path(html_path).write_text(page, encoding="utf-8")
     with open(csv_path, "w", newline="", encoding="utf-8") as handle:
@@ -174,10 +220,23 @@ def write_report(infos: list[dict], metrics: list[str], runs: list[str], curves:
         writer.writeheader()
         for position, name in enumerate(order, 1):
             m = metrics_by[name]
-            writer.writerow({
-                "rank": position, "experiment": name, "params": infos_by[name]["params"],
-                "description": infos_by[name]["description"],
-                "wall_time_s": runs_by[name]["wall_time_s"], "diverged": m["diverged"],
-                **{k: m.get(k) for k in ("best_val_accuracy", "best_val_loss", "best_epoch",
-                                         "test_accuracy", "test_loss")},
-            })
+            writer.writerow(
+                {
+                    "rank": position,
+                    "experiment": name,
+                    "params": infos_by[name]["params"],
+                    "description": infos_by[name]["description"],
+                    "wall_time_s": runs_by[name]["wall_time_s"],
+                    "diverged": m["diverged"],
+                    **{
+                        k: m.get(k)
+                        for k in (
+                            "best_val_accuracy",
+                            "best_val_loss",
+                            "best_epoch",
+                            "test_accuracy",
+                            "test_loss",
+                        )
+                    },
+                }
+            )

@@ -32,8 +32,9 @@ def estimate_mem_mb(experiment: Experiment) -> int:
 def job_resources(experiment: Experiment, defaults: dict) -> dict:
     """threads, mem_mb, runtime (minutes) and gpu for the experiment's training job."""
     own = experiment.spec.get("resources", {})
-    merged = {key: own.get(key, defaults.get(key)) for key in ("threads", "mem_mb", "runtime",
-                                                                "gpu")}
+    merged = {
+        key: own.get(key, defaults.get(key)) for key in ("threads", "mem_mb", "runtime", "gpu")
+    }
     if merged["mem_mb"] is None:
         merged["mem_mb"] = estimate_mem_mb(experiment)
     return merged

@@ -96,25 +96,37 @@ def compile_spec(path: Path | str) -> Experiment:
             )
         )
     resolved = resolve(path)
-    problems += schema_problems(resolved.data, resolved.origin)
-    if problems:
+    schema = schema_problems(resolved.data, resolved.origin)
+    problems += schema
+    # Sections with schema problems are not checked further; the others still are.
+    bad = {p.path[0] if p.path else "*" for p in schema}
+    spec = _anchor_paths(with_defaults(resolved.data), resolved) if "data" not in bad else None
+    dataset = None
+    if spec is not None and not bad & {"*"}:
+        try:
+            dataset = _dataset_info(spec, resolved)
+        except SpecError as error:
+            problems += error.problems
+    if dataset is None:
         raise SpecError(problems)
-    spec = with_defaults(resolved.data)
-    spec = _anchor_paths(spec, resolved)
-    dataset = _dataset_info(spec, resolved)
     context = Context(spec, dataset, resolved.origin)
-    for run_check in CHECKS:
-        problems += run_check(context)
+    for run_check, reads in CHECKS:
+        if not reads & bad:
+            problems += run_check(context)
+    if "model" in bad:
+        raise SpecError(problems)
     layers = lower(spec["model"], dataset.num_classes)
-    where = (
-        (lambda i: ("model", "layers", i)) if "layers" in spec["model"] else (lambda i: ("model",))
-    )
+    model_path = ("model", "layers") if "layers" in spec["model"] else ("model",)
     summary, shape_problems = infer(
-        layers, dataset.input_shape, dataset.name, resolved.origin(("model",)), where
+        layers,
+        dataset.input_shape,
+        dataset.name,
+        resolved.origin(model_path),
+        lambda index: (*model_path, index) if len(model_path) == 2 else model_path,
     )
     problems += shape_problems
     if summary is not None and "layers" in spec["model"]:
-        problems += output_matches(context, summary, layers, resolved.origin(("model", "layers")))
+        problems += output_matches(context, summary, layers, resolved.origin(model_path))
     if problems:
         raise SpecError(problems)
     spec = {k: v for k, v in spec.items() if k not in PROSE or k == "description"}

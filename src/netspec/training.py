@@ -48,13 +48,19 @@ def split(arrays, data: dict, seed: int) -> dict[str, tuple[np.ndarray, np.ndarr
         keep = np.sort(rng.permutation(len(x_test))[: data["max_test_samples"]])
         x_test, y_test = x_test[keep], y_test[keep]
     if data["validation"] == "test":
-        return {"train": (x_train, y_train), "validation": (x_test, y_test),
-                "test": (x_test, y_test)}
+        return {
+            "train": (x_train, y_train),
+            "validation": (x_test, y_test),
+            "test": (x_test, y_test),
+        }
     order = rng.permutation(len(x_train))
     held = order[: validation_count(len(x_train), data["validation"])]
-    kept = np.sort(order[len(held):])
-    return {"train": (x_train[kept], y_train[kept]), "validation": (x_train[held], y_train[held]),
-            "test": (x_test, y_test)}
+    kept = np.sort(order[len(held) :])
+    return {
+        "train": (x_train[kept], y_train[kept]),
+        "validation": (x_train[held], y_train[held]),
+        "test": (x_test, y_test),
+    }
 
 
 def finite(value) -> float | None:
@@ -73,14 +79,18 @@ def _progress_callback(keras, resume: Path, digest: str, epochs: list[dict], tot
             record = {key: finite(value) for key, value in (logs or {}).items()}
             record["epoch_time_s"] = round(time.perf_counter() - self.started, 4)
             epochs.append(record)
-            shown = "  ".join(f"{k} {v:.4f}" if v is not None else f"{k} nan"
-                              for k, v in record.items() if k != "epoch_time_s")
+            shown = "  ".join(
+                f"{k} {v:.4f}" if v is not None else f"{k} nan"
+                for k, v in record.items()
+                if k != "epoch_time_s"
+            )
             print(f"epoch {epoch + 1}/{total}  {shown}  {record['epoch_time_s']:.2f}s", flush=True)
             state = resume / f"state-{epoch + 1}.keras"
             self.model.save(state)
             progress = resume / "progress.json.tmp"
-            progress.write_text(json.dumps({"digest": digest, "state": state.name,
-                                            "epochs": epochs}))
+            progress.write_text(
+                json.dumps({"digest": digest, "state": state.name, "epochs": epochs})
+            )
             progress.replace(resume / "progress.json")  # atomic: the state it names is complete
             for old in resume.glob("state-*.keras"):
                 if old != state:
@@ -116,15 +126,24 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
         model = build(experiment)
     else:
         print(f"resuming after epoch {len(epochs)} from {resume}", flush=True)
-    callbacks = [_progress_callback(keras, resume, experiment.digest, epochs, training["epochs"]),
-                 keras.callbacks.TerminateOnNaN()]
+    callbacks = [
+        _progress_callback(keras, resume, experiment.digest, epochs, training["epochs"]),
+        keras.callbacks.TerminateOnNaN(),
+    ]
     stopping = training["early_stopping"]
     if stopping:
         callbacks.append(keras.callbacks.EarlyStopping(**stopping))
     resumed_from = len(epochs)
-    model.fit(*sets["train"], validation_data=sets["validation"], epochs=training["epochs"],
-              initial_epoch=resumed_from, batch_size=training["batch_size"],
-              shuffle=training["shuffle"], callbacks=callbacks, verbose=0)
+    model.fit(
+        *sets["train"],
+        validation_data=sets["validation"],
+        epochs=training["epochs"],
+        initial_epoch=resumed_from,
+        batch_size=training["batch_size"],
+        shuffle=training["shuffle"],
+        callbacks=callbacks,
+        verbose=0,
+    )
 
     x_test, y_test = sets["test"]
     y_prob = model.predict(x_test, batch_size=max(training["batch_size"], 256), verbose=0)
@@ -138,14 +157,25 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
         "diverged": diverged,
     }
     Path(out["history"]).write_text(json.dumps(history, indent=1))
-    record = run_record(experiment, started, time.perf_counter() - clock, threads, sets,
-                        resumed_from, len(epochs), diverged)
+    record = run_record(
+        experiment,
+        started,
+        time.perf_counter() - clock,
+        threads,
+        sets,
+        resumed_from,
+        len(epochs),
+        diverged,
+    )
     Path(out["run"]).write_text(json.dumps(record, indent=2))
     for leftover in resume.iterdir():
         leftover.unlink()
     resume.rmdir()
-    print(f"done: {len(epochs)} epochs in {record['wall_time_s']:.1f}s"
-          + (" (diverged: loss became NaN)" if diverged else ""), flush=True)
+    print(
+        f"done: {len(epochs)} epochs in {record['wall_time_s']:.1f}s"
+        + (" (diverged: loss became NaN)" if diverged else ""),
+        flush=True,
+    )
     return record
 
 
@@ -154,10 +184,17 @@ def run_record(experiment, started, wall, threads, sets, resumed_from, epochs, d
     import keras
     import tensorflow as tf
 
-    slurm = {key.removeprefix("SLURM_").lower(): os.environ[key]
-             for key in ("SLURM_JOB_ID", "SLURM_CPUS_PER_TASK", "SLURM_JOB_PARTITION",
-                         "SLURM_JOB_NODELIST", "SLURM_MEM_PER_NODE")
-             if key in os.environ}
+    slurm = {
+        key.removeprefix("SLURM_").lower(): os.environ[key]
+        for key in (
+            "SLURM_JOB_ID",
+            "SLURM_CPUS_PER_TASK",
+            "SLURM_JOB_PARTITION",
+            "SLURM_JOB_NODELIST",
+            "SLURM_MEM_PER_NODE",
+        )
+        if key in os.environ
+    }
     return {
         "experiment": experiment.id,
         "spec_file": str(experiment.file),
@@ -178,9 +215,13 @@ def run_record(experiment, started, wall, threads, sets, resumed_from, epochs, d
         "host": socket.gethostname(),
         "started": started.isoformat(timespec="seconds"),
         "wall_time_s": round(wall, 3),
-        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
-                     "keras": keras.__version__, "numpy": np.__version__,
-                     "netspec": netspec.__version__},
+        "versions": {
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "numpy": np.__version__,
+            "netspec": netspec.__version__,
+        },
     }
 
 
@@ -188,15 +229,29 @@ def train_job(spec: str, digest: str, data: str, out: dict, threads: int) -> dic
     """The workflow's entry point: recompile the spec and refuse to train a changed one."""
     experiment = compile_spec(spec)
     if experiment.digest != digest:
-        raise SpecError.one(spec, None, "the spec changed after the workflow was planned; "
-                                        "rerun snakemake to plan with the new version")
-    print(f"training {experiment.id} ({experiment.summary.params:,} params) on "
-          f"{experiment.dataset.name} with {threads} thread(s)", flush=True)
+        raise SpecError.one(
+            spec,
+            None,
+            "the spec changed after the workflow was planned; "
+            "rerun snakemake to plan with the new version",
+        )
+    print(
+        f"training {experiment.id} ({experiment.summary.params:,} params) on "
+        f"{experiment.dataset.name} with {threads} thread(s)",
+        flush=True,
+    )
     return train(experiment, Path(data), out, threads)
 
 
 if __name__ == "__main__":  # python -m netspec.training SPEC DATA OUTDIR [THREADS]
     _spec, _data, _dir = sys.argv[1:4]
-    _out = {k: Path(_dir) / f for k, f in (("model", "model.keras"), ("history", "history.json"),
-                                           ("predictions", "predictions.npz"), ("run", "run.json"))}
+    _out = {
+        k: Path(_dir) / f
+        for k, f in (
+            ("model", "model.keras"),
+            ("history", "history.json"),
+            ("predictions", "predictions.npz"),
+            ("run", "run.json"),
+        )
+    }
     train(compile_spec(_spec), Path(_data), _out, int(sys.argv[4]) if len(sys.argv) > 4 else 1)

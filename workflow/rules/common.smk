@@ -1,13 +1,14 @@
 # Parse time: validate the config, then compile every spec (pure Python, no TensorFlow).
 # One bad spec stops the run here, before any job starts, listing every problem.
+# NETSPEC_VERSION is a param of the TF-free stages: upgrading netspec redraws plots and report.
 import os
 
 from snakemake.utils import validate
 
+from netspec import __version__ as NETSPEC_VERSION
 from netspec.errors import SpecError
 from netspec.resources import job_resources
 from netspec.study import describe, load_study
-
 
 validate(config, workflow.source_path("../../schemas/config.schema.json"))
 
@@ -33,7 +34,9 @@ except SpecError as error:
         f"{len(error.problems)} problem(s) in the specs; nothing was run:\n{error}"
     ) from None
 if not EXPERIMENTS:
-    raise WorkflowError(f"no experiments in {SPECS}/ (add a spec: netspec new NAME --from ...)")
+    raise WorkflowError(
+        f"no experiments in {SPECS}/ (add a spec: netspec new NAME --from ...)"
+    )
 
 DATASETS = {e.dataset_key: e.spec["data"]["dataset"] for e in EXPERIMENTS.values()}
 RESOURCES = {

@@ -3,9 +3,9 @@ rule data:
         data_source_file,
     output:
         f"{OUT}/data/{{dataset}}.npz",
-    params:
-        source=lambda wildcards: DATASETS[wildcards.dataset],
     log:
         f"{OUT}/logs/data/{{dataset}}.log",
+    params:
+        source=lambda wildcards: DATASETS[wildcards.dataset],
     script:
         "../scripts/data.py"

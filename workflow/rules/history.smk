@@ -7,5 +7,7 @@ rule history:
         f"{OUT}/{{exp}}/metrics.json",
     log:
         f"{OUT}/logs/history/{{exp}}.log",
+    params:
+        netspec=NETSPEC_VERSION,
     script:
         "../scripts/history.py"

@@ -8,11 +8,12 @@ rule curves:
             category="Learning curves",
             labels={"experiment": "{exp}"},
         ),
-    params:
-        settings=config["plots"],
-        title=lambda wildcards: f"{wildcards.exp}: {EXPERIMENTS[wildcards.exp].spec.get('description', '')}",
     log:
         f"{OUT}/logs/curves/{{exp}}.log",
+    params:
+        netspec=NETSPEC_VERSION,
+        settings=config["plots"],
+        title=lambda wildcards: f"{wildcards.exp}: {EXPERIMENTS[wildcards.exp].spec.get('description', '')}",
     script:
         "../scripts/curves.py"
 
@@ -32,10 +33,11 @@ rule study_plots:
             caption="../report/accuracy.rst",
             category="Study",
         ),
-    params:
-        names=IDS,
-        settings=config["plots"],
     log:
         f"{OUT}/logs/study_plots.log",
+    params:
+        netspec=NETSPEC_VERSION,
+        names=IDS,
+        settings=config["plots"],
     script:
         "../scripts/study_plots.py"

@@ -8,10 +8,11 @@ rule report:
     output:
         html=f"{OUT}/report/index.html",
         csv=f"{OUT}/report/results.csv",
-    params:
-        infos=lambda wildcards: [describe(EXPERIMENTS[name]) for name in IDS],
-        title=config["title"],
     log:
         f"{OUT}/logs/report.log",
+    params:
+        netspec=NETSPEC_VERSION,
+        infos=lambda wildcards: [describe(EXPERIMENTS[name]) for name in IDS],
+        title=config["title"],
     script:
         "../scripts/report.py"

@@ -9,9 +9,6 @@ rule train:
         history=f"{OUT}/{{exp}}/history.json",
         predictions=f"{OUT}/{{exp}}/predictions.npz",
         run=f"{OUT}/{{exp}}/run.json",
-    params:
-        spec=lambda wildcards: str(EXPERIMENTS[wildcards.exp].file),
-        digest=lambda wildcards: EXPERIMENTS[wildcards.exp].digest,
     log:
         f"{OUT}/{{exp}}/train.log",
     threads: lambda wildcards: RESOURCES[wildcards.exp]["threads"]
@@ -19,5 +16,8 @@ rule train:
         mem_mb=lambda wildcards, attempt: RESOURCES[wildcards.exp]["mem_mb"] * attempt,
         runtime=lambda wildcards: RESOURCES[wildcards.exp]["runtime"],
         gpu=lambda wildcards: RESOURCES[wildcards.exp]["gpu"],
+    params:
+        spec=lambda wildcards: str(EXPERIMENTS[wildcards.exp].file),
+        digest=lambda wildcards: EXPERIMENTS[wildcards.exp].digest,
     script:
         "../scripts/train.py"

@@ -1,0 +1,92 @@
+"""Training: resume after a kill, divergence recorded as a result, seeds reproduce."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import valid_spec, write_spec
+
+from netspec.datasets import prepare
+from netspec.history import history_job
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "digits.npz"
+    prepare("digits", path)
+    return path
+
+
+def run_training(spec, data, out, wait=True):
+    command = [sys.executable, "-m", "netspec.training", str(spec), str(data), str(out), "1"]
+    if not wait:
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True)
+    return subprocess.run(command, capture_output=True, text=True, check=True, timeout=300)
+
+
+def test_killed_training_resumes_from_its_last_finished_epoch(tmp_path, digits):
+    spec = write_spec(tmp_path, "slow.json", valid_spec(
+        model={"template": "convnet", "units": 32, "padding": "same"},
+        training={"epochs": 12, "batch_size": 16}))
+    out = tmp_path / "out"
+    progress = out / ".resume/progress.json"
+    job = run_training(spec, digits, out, wait=False)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if progress.exists() and len(json.loads(progress.read_text())["epochs"]) >= 2:
+            break
+        time.sleep(0.05)
+    job.send_signal(signal.SIGKILL)
+    job.wait()
+    done_before_kill = len(json.loads(progress.read_text())["epochs"])
+    assert 2 <= done_before_kill < 12, "the kill must land mid-training"
+    assert not (out / "history.json").exists()
+
+    result = run_training(spec, digits, out)
+    assert f"resuming after epoch {done_before_kill}" in result.stdout
+    assert f"epoch {done_before_kill + 1}/12" in result.stdout
+    assert "epoch 1/12" not in result.stdout
+    history = json.loads((out / "history.json").read_text())
+    assert history["epochs"] == list(range(1, 13))
+    assert all(v is not None for v in history["metrics"]["val_accuracy"])
+    run = json.loads((out / "run.json").read_text())
+    assert run["resumed_from_epoch"] == done_before_kill and run["epochs_run"] == 12
+    assert not (out / ".resume").exists()
+
+
+def test_diverged_run_is_a_result_not_a_crash(tmp_path, digits):
+    spec = write_spec(tmp_path, "wild.json", valid_spec(
+        data={"dataset": "digits", "max_train_samples": 200, "max_test_samples": 50},
+        model={"template": "mlp", "units": 16},
+        optimizer={"name": "sgd", "learning_rate": 1e30},
+        training={"epochs": 3, "batch_size": 20}))
+    out = tmp_path / "out"
+    result = run_training(spec, digits, out)
+    assert "diverged" in result.stdout
+    history = json.loads((out / "history.json").read_text())
+    assert history["diverged"] is True
+    metrics = history_job(out / "history.json", out / "predictions.npz", out / "run.json",
+                          tmp_path / "metrics.json")
+    assert metrics["diverged"] is True
+    assert metrics["test_accuracy"] is None
+
+
+def test_same_seed_same_history_with_determinism(tmp_path, digits):
+    spec = write_spec(tmp_path, "det.json", valid_spec(
+        data={"dataset": "digits", "max_train_samples": 300, "validation": 0.2},
+        training={"epochs": 2, "batch_size": 32, "deterministic": True}))
+    histories = []
+    for attempt in ("a", "b"):
+        run_training(spec, digits, tmp_path / attempt)
+        histories.append(json.loads((tmp_path / attempt / "history.json").read_text()))
+    assert histories[0]["metrics"] == histories[1]["metrics"]
+    run = json.loads((tmp_path / "a/run.json").read_text())
+    assert run["samples"] == {"train": 240, "validation": 60, "test": 450}

@@ -1,0 +1,208 @@
+"""The study workflow end to end on a tiny real study (2 specs, 1 epoch, 200 digits)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from html.parser import HTMLParser
+from io import BytesIO
+
+import pytest
+from workflow_helpers import (
+    TINY_CONFIG,
+    copy_study,
+    edit_spec,
+    per_experiment,
+    planned,
+    snakemake,
+    write_study,
+)
+
+pytestmark = pytest.mark.slow
+
+OUTPUTS = [
+    "outputs/data/digits.npz", "outputs/report/index.html", "outputs/report/results.csv",
+    "outputs/plots/comparison.png", "outputs/plots/accuracy.png",
+    *(f"outputs/{exp}/{name}" for exp in ("alpha", "beta") for name in (
+        "model.keras", "history.json", "predictions.npz", "run.json", "train.log",
+        "metrics.json", "curves.png")),
+]
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """The tiny study, run once to completion; tests work on copies of it."""
+    folder = write_study(tmp_path_factory.mktemp("study"))
+    result = snakemake(folder, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-4000:]
+    return folder
+
+
+@pytest.fixture
+def copy(study, tmp_path):
+    return copy_study(study, tmp_path / "study")
+
+
+def test_full_run_writes_every_output(study):
+    for name in OUTPUTS:
+        assert (study / name).is_file(), name
+    run = json.loads((study / "outputs/alpha/run.json").read_text())
+    assert run["samples"] == {"train": 200, "validation": 100, "test": 100}
+    assert run["threads"] == 1 and run["versions"]["keras"].startswith("3.")
+    log = (study / "outputs/alpha/train.log").read_text()
+    assert re.search(r"^epoch 1/1 .*val_accuracy", log, re.M)
+    metrics = json.loads((study / "outputs/beta/metrics.json").read_text())
+    assert metrics["best_epoch"] == 1 and len(metrics["confusion_matrix"]) == 10
+
+
+def test_a_nothing_to_do_after_a_full_run(copy):
+    assert planned(copy) == set()
+
+
+def test_b_learning_rate_change_reruns_exactly_that_experiment(copy):
+    edit_spec(copy, "alpha.json", lambda s: s.update(optimizer={"name": "adam",
+                                                                "learning_rate": 0.02}))
+    assert planned(copy) == per_experiment("alpha")
+
+
+@pytest.mark.parametrize("edit", ["description", "reordered"])
+def test_c_prose_or_key_order_reruns_no_training(copy, edit):
+    path = copy / "specs/beta.json"
+    spec = json.loads(path.read_text())
+    if edit == "description":
+        spec["description"] = "Beta, described differently"
+    else:
+        spec = dict(reversed(list(spec.items())))
+    path.write_text(json.dumps(spec, indent=4))
+    assert not {job for job in planned(copy) if job[0] in ("train", "history")}
+
+
+def test_d_touching_a_spec_reruns_nothing(copy):
+    os.utime(copy / "specs/alpha.json")
+    os.utime(copy / "specs/_base.json")
+    assert planned(copy) == set()
+
+
+def test_e_adding_a_spec_trains_only_the_new_experiment(copy):
+    (copy / "specs/gamma.json").write_text(json.dumps(
+        {"extends": "_base.json", "optimizer": {"name": "sgd", "learning_rate": 0.05}}))
+    assert planned(copy) == per_experiment("gamma")
+
+
+def test_f_deleting_a_spec_drops_it_from_the_report(copy):
+    (copy / "specs/beta.json").unlink()
+    assert planned(copy) == {("study_plots", None), ("report", None)}
+    result = snakemake(copy, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    page = (copy / "outputs/report/index.html").read_text()
+    assert 'id="alpha"' in page and 'id="beta"' not in page
+    assert "beta" not in (copy / "outputs/report/results.csv").read_text()
+
+
+def test_g_plot_setting_reruns_only_plots_and_report(copy):
+    config = {**TINY_CONFIG, "plots": {**TINY_CONFIG["plots"], "dpi": 50}}
+    (copy / "config/config.yaml").write_text(json.dumps(config))
+    assert planned(copy) == {("curves", "alpha"), ("curves", "beta"), ("study_plots", None),
+                             ("report", None)}
+
+
+def test_h_base_change_reruns_exactly_its_children(copy):
+    edit_spec(copy, "_base.json", lambda s: s["training"].update(seed=1))
+    assert planned(copy) == per_experiment("alpha")
+
+
+def test_bad_spec_stops_before_any_job_and_keeps_outputs(copy):
+    before = {name: (copy / name).stat().st_mtime_ns for name in OUTPUTS}
+    edit_spec(copy, "alpha.json", lambda s: s["model"].update(units=0, dropout=2))
+    edit_spec(copy, "beta.json", lambda s: s.update(optimizer={"name": "adma"}))
+    result = snakemake(copy, "--cores", "2")
+    assert result.returncode != 0
+    text = result.stdout + result.stderr
+    for line in ("specs/alpha.json: $.model.dropout: expected a number < 1, received 2",
+                 "specs/alpha.json: $.model.units: expected an integer >= 1, received 0",
+                 "specs/beta.json: $.optimizer.name: expected one of"):
+        assert line in text
+    assert "rule train" not in text and "Finished job" not in text
+    assert {name: (copy / name).stat().st_mtime_ns for name in OUTPUTS} == before
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sources, self.links = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.sources.append(attrs.get("src", ""))
+        for key in ("src", "href"):
+            if attrs.get(key, "").startswith(("http:", "https:", "//")):
+                self.links.append(attrs[key])
+
+
+def test_report_is_self_contained_and_escapes_spec_text(copy):
+    edit_spec(copy, "beta.json", lambda s: s.update(
+        description="<script>alert('x')</script> & friends"))
+    result = snakemake(copy, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    page = (copy / "outputs/report/index.html").read_text()
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; friends" in page
+    parser = _Images()
+    parser.feed(page)
+    assert parser.links == []
+    assert len(parser.sources) == 2 + 2  # leaderboard, comparison, one curve per experiment
+    from matplotlib.image import imread
+
+    for source in parser.sources:
+        prefix = "data:image/png;base64,"
+        assert source.startswith(prefix)
+        image = imread(BytesIO(base64.b64decode(source[len(prefix):])), format="png")
+        assert image.shape[0] > 50 and image.shape[1] > 50
+
+
+def test_lint_has_only_the_conda_complaint():
+    from workflow_helpers import ROOT
+
+    result = snakemake(ROOT, "--lint")
+    bullets = re.findall(r"^\s+\* (.+)$", result.stdout + result.stderr, re.M)
+    assert bullets, result.stderr
+    assert set(bullets) == {"Specify a conda environment or container for each rule.:"}
+
+
+NO_TF_PROBE = """
+import sys
+from pathlib import Path
+out = Path(sys.argv[1]) / "outputs"
+from netspec.history import history_job
+from netspec.plots import curves_job, study_job
+from netspec.report import write_report
+from netspec.study import describe, load_study
+from netspec.resources import job_resources
+names = ["alpha", "beta"]
+experiments = load_study(Path(sys.argv[1]) / "specs")
+[job_resources(e, {"threads": 1, "runtime": 5, "gpu": 0}) for e in experiments.values()]
+for n in names:
+    history_job(out / n / "history.json", out / n / "predictions.npz", out / n / "run.json",
+                out / n / "metrics.again.json")
+    curves_job(out / n / "history.json", n, out / n / "curves.again.png", {})
+study_job(names, [out / n / "history.json" for n in names],
+          [out / n / "metrics.json" for n in names], out / "c.png", out / "b.png", {})
+write_report([describe(experiments[n]) for n in names], [out / n / "metrics.json" for n in names],
+             [out / n / "run.json" for n in names], [out / n / "curves.png" for n in names],
+             out / "c.png", out / "b.png", out / "r.html", out / "r.csv")
+print("imported:", sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
+"""
+
+
+def test_history_plots_and_report_import_no_tensorflow(copy):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", NO_TF_PROBE, str(copy)], capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("imported: []")
+    assert (copy / "outputs/r.html").stat().st_size > 10_000

@@ -1,0 +1,79 @@
+"""Run the real Snakefile on a tiny study in a temporary folder, and read what it plans."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TINY_BASE = {
+    "description": "Tiny shared base",
+    "data": {"dataset": "digits", "max_train_samples": 200, "max_test_samples": 100},
+    "model": {"template": "convnet", "units": 4, "padding": "same"},
+    "optimizer": {"name": "adam", "learning_rate": 0.01},
+    "training": {"epochs": 1, "batch_size": 50, "seed": 0},
+}
+# alpha extends the base; beta stands alone, so a base change must retrain alpha only.
+TINY_SPECS = {
+    "_base.json": TINY_BASE,
+    "alpha.json": {"description": "Alpha: the base with dropout", "extends": "_base.json",
+                   "model": {"dropout": 0.1}},
+    "beta.json": {**{k: v for k, v in TINY_BASE.items() if k != "description"},
+                  "description": "Beta: a dense network", "model": {"template": "mlp",
+                                                                   "units": 8}},
+}
+TINY_CONFIG = {"specs": "specs", "outputs": "outputs", "title": "tiny study",
+               "resources": {"threads": 1}, "plots": {"dpi": 40, "width": 6, "height": 3}}
+
+
+def write_study(folder: Path, specs: dict = TINY_SPECS, config: dict = TINY_CONFIG) -> Path:
+    (folder / "specs").mkdir(parents=True, exist_ok=True)
+    (folder / "config").mkdir(exist_ok=True)
+    for name, spec in specs.items():
+        (folder / "specs" / name).write_text(json.dumps(spec, indent=2))
+    (folder / "config" / "config.yaml").write_text(json.dumps(config))  # JSON is YAML
+    return folder
+
+
+def snakemake(folder: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+               "--directory", str(folder), *args]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def planned(folder: Path) -> set[tuple[str, str | None]]:
+    """(rule, experiment) for every job a dry run would execute; `all` left out."""
+    result = snakemake(folder, "--dry-run", "--cores", "2")
+    assert result.returncode == 0, result.stderr + result.stdout
+    jobs = set()
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", result.stdout + result.stderr):
+        match = re.match(r"(?:local)?rule (\w+):", block)
+        if match and match.group(1) != "all":
+            wildcard = re.search(r"wildcards: exp=([\w-]+)", block)
+            jobs.add((match.group(1), wildcard.group(1) if wildcard else None))
+    return jobs
+
+
+def per_experiment(name: str, plus_study: bool = True) -> set[tuple[str, str | None]]:
+    jobs = {("train", name), ("history", name), ("curves", name)}
+    return jobs | ({("study_plots", None), ("report", None)} if plus_study else set())
+
+
+def copy_study(source: Path, target: Path) -> Path:
+    """A copy with mtimes and Snakemake's metadata, so each test changes its own study."""
+    shutil.copytree(source, target, symlinks=True)
+    return target
+
+
+def edit_spec(folder: Path, name: str, change) -> None:
+    path = folder / "specs" / name
+    spec = json.loads(path.read_text())
+    change(spec)
+    path.write_text(json.dumps(spec, indent=2))
