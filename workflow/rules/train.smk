@@ -13,6 +13,8 @@ rule train:
         f"{OUT}/{{exp}}/train.log",
     threads: lambda wildcards: RESOURCES[wildcards.exp]["threads"]
     resources:
+        # threads become sbatch's --cpus-per-task; spelled out so `snakemake -n` shows them
+        cpus_per_task=lambda wildcards: RESOURCES[wildcards.exp]["threads"],
         mem_mb=lambda wildcards, attempt: RESOURCES[wildcards.exp]["mem_mb"] * attempt,
         runtime=lambda wildcards: RESOURCES[wildcards.exp]["runtime"],
         gpu=lambda wildcards: RESOURCES[wildcards.exp]["gpu"],
