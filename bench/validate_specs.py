@@ -32,13 +32,16 @@ def main() -> None:
         times = []
         for _ in range(args.repeat):
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-c", PROBE, folder], check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, "-c", PROBE, folder], check=True, stdout=subprocess.DEVNULL
+            )
             times.append(time.perf_counter() - start)
     median = statistics.median(times)
-    print(f"validate {args.count} specs: median {median:.2f} s over {args.repeat} runs "
-          f"(min {min(times):.2f}, max {max(times):.2f}); goal < 2 s: "
-          f"{'met' if median < 2 else 'NOT met'}; tensorflow imported: no")
+    print(
+        f"validate {args.count} specs: median {median:.2f} s over {args.repeat} runs "
+        f"(min {min(times):.2f}, max {max(times):.2f}); goal < 2 s: "
+        f"{'met' if median < 2 else 'NOT met'}; tensorflow imported: no"
+    )
 
 
 if __name__ == "__main__":

@@ -33,10 +33,17 @@ def write_idx(path, array, magic):
 
 def keras_prepare(home, dataset, target):
     """Run prepare() in a fresh process: Keras reads KERAS_HOME when it is imported."""
-    code = "import sys; from netspec.datasets import prepare; print(prepare(sys.argv[1], sys.argv[2]))"
+    code = (
+        "import sys; from netspec.datasets import prepare; print(prepare(sys.argv[1], sys.argv[2]))"
+    )
     env = {**os.environ, "KERAS_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-c", code, dataset, str(target)],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code, dataset, str(target)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 @pytest.mark.slow
@@ -74,11 +81,18 @@ def test_mnist_format_file_runs_through_the_npz_reader(tmp_path, monkeypatch):
     """mnist.npz's own layout (x_train, y_train, x_test, y_test) is netspec's npz format."""
     monkeypatch.chdir(tmp_path)
     rng = np.random.default_rng(1)
-    np.savez(tmp_path / "mnist.npz", x_train=rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
-             y_train=np.arange(20) % 10, x_test=rng.integers(0, 256, (5, 28, 28), dtype=np.uint8),
-             y_test=np.arange(5))
-    spec = write_spec(tmp_path, "m.json", valid_spec(data={"dataset": {"npz": "mnist.npz"}},
-                                                     model={"template": "convnet"}))
+    np.savez(
+        tmp_path / "mnist.npz",
+        x_train=rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
+        y_train=np.arange(20) % 10,
+        x_test=rng.integers(0, 256, (5, 28, 28), dtype=np.uint8),
+        y_test=np.arange(5),
+    )
+    spec = write_spec(
+        tmp_path,
+        "m.json",
+        valid_spec(data={"dataset": {"npz": "mnist.npz"}}, model={"template": "convnet"}),
+    )
     experiment = compile_spec(spec)
     assert experiment.dataset.input_shape == (28, 28, 1) and experiment.dataset.num_classes == 10
     prepare(experiment.spec["data"]["dataset"], tmp_path / "p.npz")
@@ -87,8 +101,13 @@ def test_mnist_format_file_runs_through_the_npz_reader(tmp_path, monkeypatch):
 
 
 def test_float_npz_is_scaled_to_unit_range(tmp_path):
-    np.savez(tmp_path / "f.npz", x_train=np.full((4, 3, 3, 2), 50.0), y_train=np.arange(4),
-             x_test=np.full((2, 3, 3, 2), 100.0), y_test=np.arange(2))
+    np.savez(
+        tmp_path / "f.npz",
+        x_train=np.full((4, 3, 3, 2), 50.0),
+        y_train=np.arange(4),
+        x_test=np.full((2, 3, 3, 2), 100.0),
+        y_test=np.arange(2),
+    )
     prepare({"npz": str(tmp_path / "f.npz")}, tmp_path / "p.npz")
     x_train, _, x_test, _ = load_prepared(tmp_path / "p.npz")
     assert x_train.max() == pytest.approx(0.5) and x_test.max() == pytest.approx(1.0)

@@ -27,15 +27,21 @@ def digits(tmp_path_factory):
 def run_training(spec, data, out, wait=True):
     command = [sys.executable, "-m", "netspec.training", str(spec), str(data), str(out), "1"]
     if not wait:
-        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True)
+        return subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
     return subprocess.run(command, capture_output=True, text=True, check=True, timeout=300)
 
 
 def test_killed_training_resumes_from_its_last_finished_epoch(tmp_path, digits):
-    spec = write_spec(tmp_path, "slow.json", valid_spec(
-        model={"template": "convnet", "units": 32, "padding": "same"},
-        training={"epochs": 12, "batch_size": 16}))
+    spec = write_spec(
+        tmp_path,
+        "slow.json",
+        valid_spec(
+            model={"template": "convnet", "units": 32, "padding": "same"},
+            training={"epochs": 12, "batch_size": 16},
+        ),
+    )
     out = tmp_path / "out"
     progress = out / ".resume/progress.json"
     job = run_training(spec, digits, out, wait=False)
@@ -63,26 +69,37 @@ def test_killed_training_resumes_from_its_last_finished_epoch(tmp_path, digits):
 
 
 def test_diverged_run_is_a_result_not_a_crash(tmp_path, digits):
-    spec = write_spec(tmp_path, "wild.json", valid_spec(
-        data={"dataset": "digits", "max_train_samples": 200, "max_test_samples": 50},
-        model={"template": "mlp", "units": 16},
-        optimizer={"name": "sgd", "learning_rate": 1e30},
-        training={"epochs": 3, "batch_size": 20}))
+    spec = write_spec(
+        tmp_path,
+        "wild.json",
+        valid_spec(
+            data={"dataset": "digits", "max_train_samples": 200, "max_test_samples": 50},
+            model={"template": "mlp", "units": 16},
+            optimizer={"name": "sgd", "learning_rate": 1e30},
+            training={"epochs": 3, "batch_size": 20},
+        ),
+    )
     out = tmp_path / "out"
     result = run_training(spec, digits, out)
     assert "diverged" in result.stdout
     history = json.loads((out / "history.json").read_text())
     assert history["diverged"] is True
-    metrics = history_job(out / "history.json", out / "predictions.npz", out / "run.json",
-                          tmp_path / "metrics.json")
+    metrics = history_job(
+        out / "history.json", out / "predictions.npz", out / "run.json", tmp_path / "metrics.json"
+    )
     assert metrics["diverged"] is True
     assert metrics["test_accuracy"] is None
 
 
 def test_same_seed_same_history_with_determinism(tmp_path, digits):
-    spec = write_spec(tmp_path, "det.json", valid_spec(
-        data={"dataset": "digits", "max_train_samples": 300, "validation": 0.2},
-        training={"epochs": 2, "batch_size": 32, "deterministic": True}))
+    spec = write_spec(
+        tmp_path,
+        "det.json",
+        valid_spec(
+            data={"dataset": "digits", "max_train_samples": 300, "validation": 0.2},
+            training={"epochs": 2, "batch_size": 32, "deterministic": True},
+        ),
+    )
     histories = []
     for attempt in ("a", "b"):
         run_training(spec, digits, tmp_path / attempt)

@@ -23,11 +23,24 @@ from workflow_helpers import (
 pytestmark = pytest.mark.slow
 
 OUTPUTS = [
-    "outputs/data/digits.npz", "outputs/report/index.html", "outputs/report/results.csv",
-    "outputs/plots/comparison.png", "outputs/plots/accuracy.png",
-    *(f"outputs/{exp}/{name}" for exp in ("alpha", "beta") for name in (
-        "model.keras", "history.json", "predictions.npz", "run.json", "train.log",
-        "metrics.json", "curves.png")),
+    "outputs/data/digits.npz",
+    "outputs/report/index.html",
+    "outputs/report/results.csv",
+    "outputs/plots/comparison.png",
+    "outputs/plots/accuracy.png",
+    *(
+        f"outputs/{exp}/{name}"
+        for exp in ("alpha", "beta")
+        for name in (
+            "model.keras",
+            "history.json",
+            "predictions.npz",
+            "run.json",
+            "train.log",
+            "metrics.json",
+            "curves.png",
+        )
+    ),
 ]
 
 
@@ -62,8 +75,9 @@ def test_a_nothing_to_do_after_a_full_run(copy):
 
 
 def test_b_learning_rate_change_reruns_exactly_that_experiment(copy):
-    edit_spec(copy, "alpha.json", lambda s: s.update(optimizer={"name": "adam",
-                                                                "learning_rate": 0.02}))
+    edit_spec(
+        copy, "alpha.json", lambda s: s.update(optimizer={"name": "adam", "learning_rate": 0.02})
+    )
     assert planned(copy) == per_experiment("alpha")
 
 
@@ -86,8 +100,9 @@ def test_d_touching_a_spec_reruns_nothing(copy):
 
 
 def test_e_adding_a_spec_trains_only_the_new_experiment(copy):
-    (copy / "specs/gamma.json").write_text(json.dumps(
-        {"extends": "_base.json", "optimizer": {"name": "sgd", "learning_rate": 0.05}}))
+    (copy / "specs/gamma.json").write_text(
+        json.dumps({"extends": "_base.json", "optimizer": {"name": "sgd", "learning_rate": 0.05}})
+    )
     assert planned(copy) == per_experiment("gamma")
 
 
@@ -104,8 +119,12 @@ def test_f_deleting_a_spec_drops_it_from_the_report(copy):
 def test_g_plot_setting_reruns_only_plots_and_report(copy):
     config = {**TINY_CONFIG, "plots": {**TINY_CONFIG["plots"], "dpi": 50}}
     (copy / "config/config.yaml").write_text(json.dumps(config))
-    assert planned(copy) == {("curves", "alpha"), ("curves", "beta"), ("study_plots", None),
-                             ("report", None)}
+    assert planned(copy) == {
+        ("curves", "alpha"),
+        ("curves", "beta"),
+        ("study_plots", None),
+        ("report", None),
+    }
 
 
 def test_h_base_change_reruns_exactly_its_children(copy):
@@ -120,9 +139,11 @@ def test_bad_spec_stops_before_any_job_and_keeps_outputs(copy):
     result = snakemake(copy, "--cores", "2")
     assert result.returncode != 0
     text = result.stdout + result.stderr
-    for line in ("specs/alpha.json: $.model.dropout: expected a number < 1, received 2",
-                 "specs/alpha.json: $.model.units: expected an integer >= 1, received 0",
-                 "specs/beta.json: $.optimizer.name: expected one of"):
+    for line in (
+        "specs/alpha.json: $.model.dropout: expected a number < 1, received 2",
+        "specs/alpha.json: $.model.units: expected an integer >= 1, received 0",
+        "specs/beta.json: $.optimizer.name: expected one of",
+    ):
         assert line in text
     assert "rule train" not in text and "Finished job" not in text
     assert {name: (copy / name).stat().st_mtime_ns for name in OUTPUTS} == before
@@ -143,8 +164,9 @@ class _Images(HTMLParser):
 
 
 def test_report_is_self_contained_and_escapes_spec_text(copy):
-    edit_spec(copy, "beta.json", lambda s: s.update(
-        description="<script>alert('x')</script> & friends"))
+    edit_spec(
+        copy, "beta.json", lambda s: s.update(description="<script>alert('x')</script> & friends")
+    )
     result = snakemake(copy, "--cores", "2")
     assert result.returncode == 0, result.stderr[-3000:]
     page = (copy / "outputs/report/index.html").read_text()
@@ -159,7 +181,7 @@ def test_report_is_self_contained_and_escapes_spec_text(copy):
     for source in parser.sources:
         prefix = "data:image/png;base64,"
         assert source.startswith(prefix)
-        image = imread(BytesIO(base64.b64decode(source[len(prefix):])), format="png")
+        image = imread(BytesIO(base64.b64decode(source[len(prefix) :])), format="png")
         assert image.shape[0] > 50 and image.shape[1] > 50
 
 
@@ -201,8 +223,9 @@ def test_history_plots_and_report_import_no_tensorflow(copy):
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-c", NO_TF_PROBE, str(copy)], capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", NO_TF_PROBE, str(copy)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("imported: []")
     assert (copy / "outputs/r.html").stat().st_size > 10_000

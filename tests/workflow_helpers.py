@@ -22,14 +22,24 @@ TINY_BASE = {
 # alpha extends the base; beta stands alone, so a base change must retrain alpha only.
 TINY_SPECS = {
     "_base.json": TINY_BASE,
-    "alpha.json": {"description": "Alpha: the base with dropout", "extends": "_base.json",
-                   "model": {"dropout": 0.1}},
-    "beta.json": {**{k: v for k, v in TINY_BASE.items() if k != "description"},
-                  "description": "Beta: a dense network", "model": {"template": "mlp",
-                                                                   "units": 8}},
+    "alpha.json": {
+        "description": "Alpha: the base with dropout",
+        "extends": "_base.json",
+        "model": {"dropout": 0.1},
+    },
+    "beta.json": {
+        **{k: v for k, v in TINY_BASE.items() if k != "description"},
+        "description": "Beta: a dense network",
+        "model": {"template": "mlp", "units": 8},
+    },
 }
-TINY_CONFIG = {"specs": "specs", "outputs": "outputs", "title": "tiny study",
-               "resources": {"threads": 1}, "plots": {"dpi": 40, "width": 6, "height": 3}}
+TINY_CONFIG = {
+    "specs": "specs",
+    "outputs": "outputs",
+    "title": "tiny study",
+    "resources": {"threads": 1},
+    "plots": {"dpi": 40, "width": 6, "height": 3},
+}
 
 
 def write_study(folder: Path, specs: dict = TINY_SPECS, config: dict = TINY_CONFIG) -> Path:
@@ -42,8 +52,16 @@ def write_study(folder: Path, specs: dict = TINY_SPECS, config: dict = TINY_CONF
 
 
 def snakemake(folder: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-               "--directory", str(folder), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(folder),
+        *args,
+    ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
 

@@ -35,11 +35,24 @@ SPECS["beta.json"]["resources"] = {"threads": 2, "runtime": 7}
 
 
 def snakemake(folder: Path, *args: str, limit: int = 420) -> subprocess.CompletedProcess:
-    command = ["timeout", "-k", "15", str(limit), sys.executable, "-m", "snakemake",
-               "--snakefile", str(ROOT / "Snakefile"), "--directory", str(folder), *args]
+    command = [
+        "timeout",
+        "-k",
+        "15",
+        str(limit),
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(folder),
+        *args,
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
-    assert result.returncode not in (124, 137), "snakemake hung: killed by timeout\n" + (
-        result.stderr[-3000:])
+    assert result.returncode not in (124, 137), (
+        "snakemake hung: killed by timeout\n" + (result.stderr[-3000:])
+    )
     return result
 
 
@@ -53,14 +66,20 @@ def test_dry_run_shows_each_specs_resources(tmp_path):
     seen = {}
     for block in blocks:
         name = re.search(r"wildcards: exp=(\w+)", block).group(1)
-        resources = dict(re.findall(r"(\w+)=([^,\n]+)", re.search(r"resources: (.*)",
-                                                                  block).group(1)))
-        seen[name] = {"threads": int(resources["cpus_per_task"]),
-                      "mem_mb": int(resources["mem_mb"]), "runtime": int(resources["runtime"]),
-                      "gpu": int(resources["gpu"])}
+        resources = dict(
+            re.findall(r"(\w+)=([^,\n]+)", re.search(r"resources: (.*)", block).group(1))
+        )
+        seen[name] = {
+            "threads": int(resources["cpus_per_task"]),
+            "mem_mb": int(resources["mem_mb"]),
+            "runtime": int(resources["runtime"]),
+            "gpu": int(resources["gpu"]),
+        }
     defaults = {"threads": 1, "runtime": 60, "gpu": 0, "mem_mb": None}
-    expected = {name: job_resources(compile_spec(folder / "specs" / f"{name}.json"), defaults)
-                for name in ("alpha", "beta")}
+    expected = {
+        name: job_resources(compile_spec(folder / "specs" / f"{name}.json"), defaults)
+        for name in ("alpha", "beta")
+    }
     assert seen == expected
     assert seen["beta"] == {"threads": 2, "mem_mb": 3000, "runtime": 7, "gpu": 1}
     assert seen["alpha"]["mem_mb"] >= 1024  # estimated, not the profile's 1000
@@ -73,8 +92,9 @@ def cluster(tmp_path_factory):
     if not (shutil.which("slurmctld") or shutil.which("apt-get")):
         pytest.skip("the SLURM test needs slurmctld installed, or apt-get to install it")
     state = tmp_path_factory.mktemp("slurm")
-    started = subprocess.run(["bash", str(SCRIPT), "start", str(state)], capture_output=True,
-                             text=True, timeout=900)
+    started = subprocess.run(
+        ["bash", str(SCRIPT), "start", str(state)], capture_output=True, text=True, timeout=900
+    )
     assert started.returncode == 0, started.stdout + started.stderr
     pids = [int((state / f"{d}.pid").read_text()) for d in ("slurmctld", "slurmd")]
     yield state
@@ -96,8 +116,12 @@ def test_training_jobs_run_under_slurm_with_the_specs_cpus(slurm_study):
         run = json.loads((slurm_study / f"outputs/{name}/run.json").read_text())
         assert run["slurm"] and run["slurm"]["job_id"].isdigit()
         assert run["slurm"]["cpus_per_task"] == str(threads) == str(run["threads"])
-        job = subprocess.run(["scontrol", "show", "job", run["slurm"]["job_id"]],
-                             capture_output=True, text=True, check=True).stdout
+        job = subprocess.run(
+            ["scontrol", "show", "job", run["slurm"]["job_id"]],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert f"NumCPUs={threads} " in job and "JobState=COMPLETED" in job
     assert (slurm_study / "outputs/report/index.html").stat().st_size > 10_000
     assert "alpha" in (slurm_study / "outputs/report/results.csv").read_text()
