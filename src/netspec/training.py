@@ -6,6 +6,7 @@ import json
 import math
 import os
 import platform
+import resource
 import socket
 import sys
 import time
@@ -68,7 +69,7 @@ def finite(value) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _progress_callback(keras, resume: Path, digest: str, epochs: list[dict], total: int):
+def progress_callback(keras, resume: Path, digest: str, epochs: list[dict], total: int):
     class Progress(keras.callbacks.Callback):
         """Log each epoch and save a resumable state (model + optimizer) after it."""
 
@@ -111,14 +112,41 @@ def _resume_point(keras, resume: Path, digest: str):
     return keras.models.load_model(state), progress["epochs"]
 
 
+def process_age() -> float:
+    """Seconds since this process started (from /proc; 0.0 where there is no /proc)."""
+    try:
+        start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _first_batch_callback(keras, timeline: dict, clock: float):
+    class FirstBatch(keras.callbacks.Callback):
+        """Stamp the start and end of the first training step (the end includes tracing)."""
+
+        def on_train_batch_begin(self, batch, logs=None):
+            timeline.setdefault("first_batch_start", round(time.perf_counter() - clock, 3))
+
+        def on_train_batch_end(self, batch, logs=None):
+            timeline.setdefault("first_batch_end", round(time.perf_counter() - clock, 3))
+
+    return FirstBatch()
+
+
 def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads: int) -> dict:
     """Fit the experiment's model; write model, history, predictions and run record."""
-    started, clock = datetime.now(UTC), time.perf_counter()
+    started, clock = datetime.now(UTC), time.perf_counter() - process_age()
+    # Seconds since the process started at each step before training proper: the fixed cost.
+    timeline = {"train_called": round(time.perf_counter() - clock, 3)}
     training = experiment.spec["training"]
     keras = configure_tensorflow(threads, training["seed"], training["deterministic"])
     from netspec.compiler import build
 
+    timeline["tensorflow_imported"] = round(time.perf_counter() - clock, 3)
     sets = split(load_prepared(data_path), experiment.spec["data"], training["seed"])
+    timeline["data_loaded"] = round(time.perf_counter() - clock, 3)
     resume = Path(out["model"]).parent / RESUME_DIR
     resume.mkdir(parents=True, exist_ok=True)
     model, epochs = _resume_point(keras, resume, experiment.digest)
@@ -126,9 +154,11 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
         model = build(experiment)
     else:
         print(f"resuming after epoch {len(epochs)} from {resume}", flush=True)
+    timeline["model_built"] = round(time.perf_counter() - clock, 3)
     callbacks = [
-        _progress_callback(keras, resume, experiment.digest, epochs, training["epochs"]),
+        progress_callback(keras, resume, experiment.digest, epochs, training["epochs"]),
         keras.callbacks.TerminateOnNaN(),
+        _first_batch_callback(keras, timeline, clock),
     ]
     stopping = training["early_stopping"]
     if stopping:
@@ -167,6 +197,7 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
         len(epochs),
         diverged,
     )
+    record["timeline_s"] = timeline
     Path(out["run"]).write_text(json.dumps(record, indent=2))
     for leftover in resume.iterdir():
         leftover.unlink()
@@ -214,7 +245,9 @@ def run_record(experiment, started, wall, threads, sets, resumed_from, epochs, d
         "slurm": slurm or None,
         "host": socket.gethostname(),
         "started": started.isoformat(timespec="seconds"),
-        "wall_time_s": round(wall, 3),
+        "wall_time_s": round(wall, 3),  # from process start
+        "cpu_time_s": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "versions": {
             "python": platform.python_version(),
             "tensorflow": tf.__version__,

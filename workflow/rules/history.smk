@@ -7,6 +7,8 @@ rule history:
         f"{OUT}/{{exp}}/metrics.json",
     log:
         f"{OUT}/logs/history/{{exp}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/history/{{exp}}.tsv"
     params:
         netspec=NETSPEC_VERSION,
     script:

@@ -10,6 +10,8 @@ rule curves:
         ),
     log:
         f"{OUT}/logs/curves/{{exp}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/curves/{{exp}}.tsv"
     params:
         netspec=NETSPEC_VERSION,
         settings=config["plots"],
@@ -35,6 +37,8 @@ rule study_plots:
         ),
     log:
         f"{OUT}/logs/study_plots.log",
+    benchmark:
+        f"{OUT}/benchmarks/study_plots.tsv"
     params:
         netspec=NETSPEC_VERSION,
         names=IDS,

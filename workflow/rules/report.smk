@@ -10,6 +10,8 @@ rule report:
         csv=f"{OUT}/report/results.csv",
     log:
         f"{OUT}/logs/report.log",
+    benchmark:
+        f"{OUT}/benchmarks/report.tsv"
     params:
         netspec=NETSPEC_VERSION,
         infos=lambda wildcards: [describe(EXPERIMENTS[name]) for name in IDS],

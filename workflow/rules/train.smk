@@ -11,6 +11,8 @@ rule train:
         run=f"{OUT}/{{exp}}/run.json",
     log:
         f"{OUT}/{{exp}}/train.log",
+    benchmark:
+        f"{OUT}/benchmarks/train/{{exp}}.tsv"
     threads: lambda wildcards: RESOURCES[wildcards.exp]["threads"]
     resources:
         # threads become sbatch's --cpus-per-task; spelled out so `snakemake -n` shows them

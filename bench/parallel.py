@@ -1,0 +1,82 @@
+"""Figure 4: parallel efficiency. Four digits experiments (1 thread each) trained by the workflow
+one at a time (--cores 1), then two at a time (--cores 2) on a 2-core machine; the goal compares
+the parallel wall time with the ideal, sequential / 2. Each job's CPU time over its wall time
+shows whether it kept to its one thread.
+
+Run: python bench/parallel.py [--epochs 20]
+Goal: parallel <= 1.1 x ideal, no oversubscription.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from _util import ROOT, report, snakemake_command, timed, write_config
+
+VARIANTS = {
+    "p1": {"dropout": 0.1},
+    "p2": {"batch_norm": True},
+    "p3": {"l2": {"kernel": 0.01}},
+    "p4": {"units": 64},
+}
+
+
+def study(folder: Path, epochs: int) -> list[str]:
+    (folder / "specs").mkdir(parents=True)
+    base = json.loads((ROOT / "specs/_base.json").read_text())
+    base["training"]["epochs"] = epochs
+    base["resources"] = {"threads": 1}
+    (folder / "specs/_base.json").write_text(json.dumps(base))
+    for name, model in VARIANTS.items():
+        (folder / "specs" / f"{name}.json").write_text(
+            json.dumps({"extends": "_base.json", "model": model})
+        )
+    write_config(folder)
+    return [f"outputs/{name}/model.keras" for name in VARIANTS]
+
+
+def run(folder: Path, cores: int, targets: list[str]) -> tuple[float, list[dict]]:
+    shutil.rmtree(folder / "outputs" / "p1", ignore_errors=True)
+    for name in VARIANTS:
+        shutil.rmtree(folder / "outputs" / name, ignore_errors=True)
+    seconds, result = timed(snakemake_command(folder, "--cores", str(cores), *targets))
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = [json.loads((folder / f"outputs/{n}/run.json").read_text()) for n in VARIANTS]
+    return seconds, runs
+
+
+def seconds_list(runs: list[dict]) -> str:
+    return ", ".join(f"{run['wall_time_s']:.1f}" for run in runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--epochs", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        targets = study(folder, args.epochs)
+        timed(snakemake_command(folder, "--cores", "1", "outputs/data/digits.npz"))
+        sequential, seq_runs = run(folder, 1, targets)
+        parallel, par_runs = run(folder, 2, targets)
+    ideal = sequential / 2
+    usage = [r["cpu_time_s"] / r["wall_time_s"] for r in par_runs]
+    report(
+        [
+            f"4 experiments, {args.epochs} epochs each on digits, 1 thread per job",
+            f"one at a time (--cores 1): {sequential:.1f} s; per job {seconds_list(seq_runs)} s",
+            f"two at a time (--cores 2): {parallel:.1f} s; per job {seconds_list(par_runs)} s",
+            f"ideal (sequential / 2): {ideal:.1f} s; parallel / ideal = {parallel / ideal:.3f}; "
+            f"goal <= 1.1: {'met' if parallel / ideal <= 1.1 else 'NOT met'}",
+            f"CPU time / wall time per job at --cores 2: {', '.join(f'{u:.2f}' for u in usage)} "
+            f"(threads 1 each; above ~1.1 would mean a job used more cores than it asked for)",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    main()
