@@ -38,3 +38,9 @@ def in_tmp(tmp_path, monkeypatch):
     """Run in a temporary folder so messages show short relative file names."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+def pytest_collection_modifyitems(items):
+    """The SLURM test last: once its daemons are stopped, the installed SLURM client makes every
+    later `snakemake` start wait on the executor plugin's probes of a controller that is gone."""
+    items.sort(key=lambda item: "tests/cluster/" in item.nodeid)

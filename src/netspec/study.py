@@ -49,3 +49,14 @@ def describe(experiment: Experiment) -> dict:
         "digest": experiment.digest,
         "spec": json.loads(json.dumps(experiment.spec)),
     }
+
+
+def shown(experiment: Experiment) -> list:
+    """What the report prints of a spec beyond its trained meaning (digest): a change to any of
+    these re-renders the report, and nothing else."""
+    return [
+        experiment.digest,
+        experiment.spec.get("description", ""),
+        experiment.spec.get("resources", {}),
+        [str(p) for p in experiment.chain],
+    ]

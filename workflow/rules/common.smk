@@ -8,7 +8,7 @@ from snakemake.utils import validate
 from netspec import __version__ as NETSPEC_VERSION
 from netspec.errors import SpecError
 from netspec.resources import job_resources
-from netspec.study import describe, load_study
+from netspec.study import load_study, shown
 
 validate(config, workflow.source_path("../../schemas/config.schema.json"))
 

@@ -2,8 +2,19 @@
 
 from netspec.logs import redirect_output
 from netspec.report import write_report
+from netspec.study import describe, load_study
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 redirect_output(sm.log[0])
-write_report(sm.params.infos, sm.input.metrics, sm.input.runs, sm.input.curves,
-             sm.input.comparison, sm.input.bars, sm.output.html, sm.output.csv, sm.params.title)
+experiments = load_study(sm.params.specs, sm.params.ids)
+write_report(
+    [describe(experiments[name]) for name in sm.params.ids],
+    sm.input.metrics,
+    sm.input.runs,
+    sm.input.curves,
+    sm.input.comparison,
+    sm.input.bars,
+    sm.output.html,
+    sm.output.csv,
+    sm.params.title,
+)

@@ -5,5 +5,11 @@ from netspec.plots import study_job
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 redirect_output(sm.log[0])
-study_job(sm.params.names, sm.input.histories, sm.input.metrics, sm.output.comparison,
-          sm.output.bars, sm.params.settings)
+study_job(
+    sm.params.names,
+    sm.input.histories,
+    sm.input.metrics,
+    sm.output.comparison,
+    sm.output.bars,
+    sm.params.settings,
+)
