@@ -36,15 +36,15 @@ def summarize(history: dict, y_true: np.ndarray, y_prob: np.ndarray, run: dict) 
         "wall_time_s": run["wall_time_s"],
         "mean_epoch_time_s": float(np.mean(history["epoch_time_s"])),
     }
-    result.update(test_scores(y_true, y_prob))
+    result.update(prediction_scores(y_true, y_prob))
     return result
 
 
-def test_scores(y_true: np.ndarray, y_prob: np.ndarray) -> dict:
+def prediction_scores(y_true: np.ndarray, y_prob: np.ndarray) -> dict:
     """Accuracy, loss, confusion matrix, per-class precision/recall of the final model's
-    test-set predictions; NaN predictions (a diverged run) give null scores."""
-    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+    test-set predictions; NaN predictions (a diverged run) give null scores.
 
+    Plain numpy: importing sklearn.metrics would cost this job more than the arithmetic."""
     classes = y_prob.shape[1]
     if not np.isfinite(y_prob).all():
         return {
@@ -53,12 +53,15 @@ def test_scores(y_true: np.ndarray, y_prob: np.ndarray) -> dict:
             "confusion_matrix": None,
             "per_class": None,
         }
+    y_true = np.asarray(y_true, dtype=np.int64)
     y_pred = y_prob.argmax(axis=1)
-    labels = list(range(classes))
-    matrix = confusion_matrix(y_true, y_pred, labels=labels)
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0
-    )
+    matrix = np.bincount(classes * y_true + y_pred, minlength=classes * classes)
+    matrix = matrix.reshape(classes, classes)  # rows: true class, columns: predicted
+    hits, predicted, support = np.diag(matrix), matrix.sum(axis=0), matrix.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, hits / predicted, 0.0)
+        recall = np.where(support > 0, hits / support, 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
     picked = y_prob[np.arange(len(y_true)), y_true]
     return {
         "test_accuracy": float((y_pred == y_true).mean()),
@@ -67,12 +70,12 @@ def test_scores(y_true: np.ndarray, y_prob: np.ndarray) -> dict:
         "per_class": [
             {
                 "class": c,
-                "precision": float(p),
-                "recall": float(r),
-                "f1": float(f),
-                "support": int(s),
+                "precision": float(precision[c]),
+                "recall": float(recall[c]),
+                "f1": float(f1[c]),
+                "support": int(support[c]),
             }
-            for c, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
+            for c in range(classes)
         ],
     }
 
