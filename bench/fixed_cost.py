@@ -25,7 +25,6 @@ STEPS = [
     "data_loaded",
     "model_built",
     "first_batch_start",
-    "first_batch_end",
 ]
 
 

@@ -112,10 +112,14 @@ def main() -> None:
         f"seed CNN (batch norm + dropout, 1 hidden layer, 100 units), {args.samples} "
         f"synthetic 28x28x1 samples per epoch; CPU peak {peak:.0f} GFLOP/s ({how})"
     ]
-    baseline = None
-    for label, threads, batch, jit, pipeline in CONFIGS:
-        result = subprocess.run(
-            [
+    # Two passes in round-robin order, best of each config: this machine's neighbours are noisy,
+    # and a slow minute should not decide a lever. XLA (very slow here) runs once.
+    best: dict[str, dict] = {}
+    for attempt in range(2):
+        for label, threads, batch, jit, pipeline in CONFIGS:
+            if jit and attempt:
+                continue
+            command = [
                 sys.executable,
                 __file__,
                 "--samples",
@@ -125,16 +129,25 @@ def main() -> None:
                 str(batch),
                 "1" if jit else "0",
                 pipeline,
-            ],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        )
-        if result.returncode != 0:
-            lines.append(f"{label}: failed: {result.stderr.strip().splitlines()[-1]}")
+            ]
+            result = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+            )
+            if result.returncode != 0:
+                best[label] = {"error": result.stderr.strip().splitlines()[-1]}
+                continue
+            figures = json.loads(result.stdout.strip().splitlines()[-1])
+            if label not in best or figures["seconds"] < best[label]["seconds"]:
+                best[label] = figures
+    baseline = best[CONFIGS[0][0]]
+    for label, *_ in CONFIGS:
+        figures = best[label]
+        if "error" in figures:
+            lines.append(f"{label}: failed: {figures['error']}")
             continue
-        figures = json.loads(result.stdout.strip().splitlines()[-1])
-        baseline = baseline or figures
         lines.append(
             f"{label:<44} {figures['seconds']:6.2f} s/epoch  {figures['samples_per_s']:7.0f} "
             f"samples/s  {figures['gflops']:6.1f} GFLOP/s ({100 * figures['gflops'] / peak:4.1f}% "
