@@ -64,6 +64,19 @@ def split(arrays, data: dict, seed: int) -> dict[str, tuple[np.ndarray, np.ndarr
     }
 
 
+def pipeline(pair: tuple[np.ndarray, np.ndarray], batch: int, shuffle_seed: int | None):
+    """Batches as a cached, prefetched tf.data pipeline, reshuffled each epoch when seeded.
+
+    Measured 1.34x faster per epoch than handing Keras the numpy arrays (bench/throughput.py),
+    at the price of more copies of the training set in memory (counted in resources.py)."""
+    import tensorflow as tf
+
+    data = tf.data.Dataset.from_tensor_slices(pair).cache()
+    if shuffle_seed is not None:
+        data = data.shuffle(len(pair[1]), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return data.batch(batch).prefetch(tf.data.AUTOTUNE)
+
+
 def finite(value) -> float | None:
     value = float(value)
     return value if math.isfinite(value) else None
@@ -165,13 +178,12 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
     if stopping:
         callbacks.append(keras.callbacks.EarlyStopping(**stopping))
     resumed_from = len(epochs)
+    batch, seed = training["batch_size"], training["seed"]
     model.fit(
-        *sets["train"],
-        validation_data=sets["validation"],
+        pipeline(sets["train"], batch, seed if training["shuffle"] else None),
+        validation_data=pipeline(sets["validation"], batch, None),
         epochs=training["epochs"],
         initial_epoch=resumed_from,
-        batch_size=training["batch_size"],
-        shuffle=training["shuffle"],
         callbacks=callbacks,
         verbose=0,
     )
