@@ -20,19 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from _util import report
+from _util import SEED_SPEC, report
 
-SPEC = {
-    "data": {"dataset": "fashion_mnist"},
-    "model": {
-        "template": "convnet",
-        "hidden_layers": 1,
-        "units": 100,
-        "batch_norm": True,
-        "dropout": 0.1,
-    },
-    "optimizer": {"name": "adam", "learning_rate": 0.01},
-}
+SPEC = SEED_SPEC
 
 CONFIGS = [  # (label, threads, batch, jit, pipeline)
     ("baseline: 2 threads, batch 128, numpy input", 2, 128, False, "numpy"),

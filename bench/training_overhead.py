@@ -18,23 +18,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _util import median, report
+from _util import SEED_SPEC, median, report
 
 from netspec.spec import compile_spec
 from netspec.training import configure_tensorflow, first_batch_callback, progress_callback
 
-SPEC = {
-    "data": {"dataset": "fashion_mnist"},
-    "model": {
-        "template": "convnet",
-        "hidden_layers": 1,
-        "units": 100,
-        "batch_norm": True,
-        "dropout": 0.1,
-    },
-    "optimizer": {"name": "adam", "learning_rate": 0.01},
-    "training": {"batch_size": 128},
-}
+SPEC = SEED_SPEC
 
 
 def hand_written(keras):

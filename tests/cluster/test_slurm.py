@@ -13,11 +13,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from workflow_helpers import ROOT, TINY_SPECS, write_study
+from workflow_helpers import snakemake as run_snakemake
 
 from netspec.resources import job_resources
 from netspec.spec import compile_spec
@@ -35,21 +35,10 @@ SPECS["beta.json"]["resources"] = {"threads": 2, "runtime": 7}
 
 
 def snakemake(folder: Path, *args: str, limit: int = 420) -> subprocess.CompletedProcess:
-    command = [
-        "timeout",
-        "-k",
-        "15",
-        str(limit),
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(folder),
-        *args,
-    ]
-    result = subprocess.run(command, capture_output=True, text=True)
+    """The workflow under `timeout`: a hang is a failure, not a stuck CI."""
+    result = run_snakemake(
+        folder, *args, timeout=limit + 30, wrapper=("timeout", "-k", "15", str(limit))
+    )
     assert result.returncode not in (124, 137), (
         "snakemake hung: killed by timeout\n" + (result.stderr[-3000:])
     )
