@@ -51,8 +51,12 @@ def write_study(folder: Path, specs: dict = TINY_SPECS, config: dict = TINY_CONF
     return folder
 
 
-def snakemake(folder: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+def snakemake(
+    folder: Path, *args: str, timeout: int = 600, wrapper: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess:
+    """Run the project's Snakefile on `folder`; `wrapper` prefixes the command (`timeout ...`)."""
     command = [
+        *wrapper,
         sys.executable,
         "-m",
         "snakemake",
