@@ -229,3 +229,14 @@ def test_history_plots_and_report_import_no_tensorflow(copy):
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("imported: []")
     assert (copy / "outputs/r.html").stat().st_size > 10_000
+
+
+def test_snakemake_report_bundles_the_flagged_plots(copy):
+    result = snakemake(copy, "--report", "report.zip")
+    assert result.returncode == 0, result.stderr[-3000:]
+    import zipfile
+
+    with zipfile.ZipFile(copy / "report.zip") as bundle:
+        names = bundle.namelist()
+    assert any(name.endswith("comparison.png") for name in names)
+    assert sum(name.endswith("curves.png") for name in names) == 2
