@@ -33,7 +33,9 @@ start() {
   chown munge:munge /etc/munge/munge.key && chmod 400 /etc/munge/munge.key
   if ! pgrep -x munged >/dev/null; then
     runuser -u munge -- /usr/sbin/munged
-    pgrep -x munged >"$state/munged.pid"
+    # munged forks into the background: record the daemon, once its socket is up.
+    wait_for 10 "munged listening" test -S /run/munge/munge.socket.2
+    cat /run/munge/munged.pid >"$state/munged.pid"
   fi
   mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
   local node cpus memory
