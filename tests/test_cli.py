@@ -38,6 +38,7 @@ def test_show_prints_resolved_spec_and_layer_table(in_tmp, capsys):
     assert '"batch_size": 32' in out
     assert "conv2d             8x8x8" in out
     assert "total params 994" in out
+    assert "estimated memory 1280 MB" in out
 
 
 def test_show_bad_spec_exits_1_with_message(in_tmp, capsys):

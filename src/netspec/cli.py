@@ -11,6 +11,7 @@ from pathlib import Path
 from netspec.errors import SpecError
 from netspec.inference import table
 from netspec.loading import resolve
+from netspec.resources import estimate_mem_mb
 from netspec.spec import ID_PATTERN, compile_all, compile_spec, spec_files
 
 
@@ -42,6 +43,11 @@ def show(args: argparse.Namespace) -> int:
         f"{experiment.dataset.num_classes} classes"
     )
     print(table(experiment.summary))
+    own = experiment.spec.get("resources", {})
+    print(
+        f"resources: {json.dumps(own) if own else 'config defaults'}; estimated memory "
+        f"{estimate_mem_mb(experiment)} MB (the default mem_mb of its training job)"
+    )
     print(f"digest {experiment.digest[:16]}")
     return 0
 
