@@ -11,7 +11,6 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
-include: "workflow/rules/history.smk"
 include: "workflow/rules/plots.smk"
 include: "workflow/rules/report.smk"
 
@@ -19,9 +18,7 @@ include: "workflow/rules/report.smk"
 localrules:
     all,
     data,
-    history,
-    curves,
-    study_plots,
+    plots,
     report,
 
 

@@ -84,11 +84,13 @@ def test_diverged_run_is_a_result_not_a_crash(tmp_path, digits):
     assert "diverged" in result.stdout
     history = json.loads((out / "history.json").read_text())
     assert history["diverged"] is True
-    metrics = history_job(
-        out / "history.json", out / "predictions.npz", out / "run.json", tmp_path / "metrics.json"
-    )
+    metrics = json.loads((out / "metrics.json").read_text())  # the job's last step
     assert metrics["diverged"] is True
     assert metrics["test_accuracy"] is None
+    recomputed = history_job(
+        out / "history.json", out / "predictions.npz", out / "run.json", tmp_path / "again.json"
+    )
+    assert recomputed == metrics
 
 
 def test_same_seed_same_history_with_determinism(tmp_path, digits):
@@ -107,3 +109,15 @@ def test_same_seed_same_history_with_determinism(tmp_path, digits):
     assert histories[0]["metrics"] == histories[1]["metrics"]
     run = json.loads((tmp_path / "a/run.json").read_text())
     assert run["samples"] == {"train": 240, "validation": 60, "test": 450}
+
+
+def test_a_spec_changed_since_planning_is_refused_before_training(tmp_path, digits):
+    spec = write_spec(tmp_path, "late.json", valid_spec())
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "netspec.training", str(spec), str(digits), str(out)]
+    result = subprocess.run(
+        [*command, "1", "--digest", "0" * 64], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 1
+    assert f"{spec}: the spec changed after the workflow was planned" in result.stderr
+    assert not out.exists() or not any(out.iterdir())

@@ -11,6 +11,7 @@ from io import BytesIO
 
 import pytest
 from workflow_helpers import (
+    STUDY_JOBS,
     TINY_CONFIG,
     copy_study,
     edit_spec,
@@ -28,6 +29,8 @@ OUTPUTS = [
     "outputs/report/results.csv",
     "outputs/plots/comparison.png",
     "outputs/plots/accuracy.png",
+    "outputs/plots/curves/alpha.png",
+    "outputs/plots/curves/beta.png",
     *(
         f"outputs/{exp}/{name}"
         for exp in ("alpha", "beta")
@@ -38,7 +41,6 @@ OUTPUTS = [
             "run.json",
             "train.log",
             "metrics.json",
-            "curves.png",
         )
     ),
 ]
@@ -79,6 +81,15 @@ def test_b_learning_rate_change_reruns_exactly_that_experiment(copy):
         copy, "alpha.json", lambda s: s.update(optimizer={"name": "adam", "learning_rate": 0.02})
     )
     assert planned(copy) == per_experiment("alpha")
+    beta = {name: (copy / f"outputs/beta/{name}").stat().st_mtime_ns for name in BETA_FILES}
+    curve = (copy / "outputs/plots/curves/beta.png").read_bytes()
+    result = snakemake(copy, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    # The plots job redrew alpha's curve only; beta's came from the cache, byte for byte.
+    assert "curves: 1 drawn, 1 unchanged" in (copy / "outputs/logs/plots.log").read_text()
+    assert (copy / "outputs/plots/curves/beta.png").read_bytes() == curve
+    assert {n: (copy / f"outputs/beta/{n}").stat().st_mtime_ns for n in BETA_FILES} == beta
+    assert planned(copy) == set()
 
 
 @pytest.mark.parametrize("edit", ["description", "reordered"])
@@ -90,7 +101,7 @@ def test_c_prose_or_key_order_reruns_no_training(copy, edit):
     else:
         spec = dict(reversed(list(spec.items())))
     path.write_text(json.dumps(spec, indent=4))
-    assert not {job for job in planned(copy) if job[0] in ("train", "history")}
+    assert not {job for job in planned(copy) if job[0] == "train"}
 
 
 def test_d_touching_a_spec_reruns_nothing(copy):
@@ -106,25 +117,27 @@ def test_e_adding_a_spec_trains_only_the_new_experiment(copy):
     assert planned(copy) == per_experiment("gamma")
 
 
+BETA_FILES = ("model.keras", "history.json", "predictions.npz", "run.json", "metrics.json")
+
+
 def test_f_deleting_a_spec_drops_it_from_the_report(copy):
     (copy / "specs/beta.json").unlink()
-    assert planned(copy) == {("study_plots", None), ("report", None)}
+    assert planned(copy) == STUDY_JOBS
     result = snakemake(copy, "--cores", "2")
     assert result.returncode == 0, result.stderr[-3000:]
     page = (copy / "outputs/report/index.html").read_text()
     assert 'id="alpha"' in page and 'id="beta"' not in page
     assert "beta" not in (copy / "outputs/report/results.csv").read_text()
+    assert [p.name for p in (copy / "outputs/plots/curves").glob("*.png")] == ["alpha.png"]
 
 
 def test_g_plot_setting_reruns_only_plots_and_report(copy):
     config = {**TINY_CONFIG, "plots": {**TINY_CONFIG["plots"], "dpi": 50}}
     (copy / "config/config.yaml").write_text(json.dumps(config))
-    assert planned(copy) == {
-        ("curves", "alpha"),
-        ("curves", "beta"),
-        ("study_plots", None),
-        ("report", None),
-    }
+    assert planned(copy) == STUDY_JOBS
+    result = snakemake(copy, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "curves: 2 drawn, 0 unchanged" in (copy / "outputs/logs/plots.log").read_text()
 
 
 def test_h_base_change_reruns_exactly_its_children(copy):
@@ -199,7 +212,7 @@ import sys
 from pathlib import Path
 out = Path(sys.argv[1]) / "outputs"
 from netspec.history import history_job
-from netspec.plots import curves_job, study_job
+from netspec.plots import plots_job
 from netspec.report import write_report
 from netspec.study import describe, load_study
 from netspec.resources import job_resources
@@ -209,11 +222,11 @@ experiments = load_study(Path(sys.argv[1]) / "specs")
 for n in names:
     history_job(out / n / "history.json", out / n / "predictions.npz", out / n / "run.json",
                 out / n / "metrics.again.json")
-    curves_job(out / n / "history.json", n, out / n / "curves.again.png", {})
-study_job(names, [out / n / "history.json" for n in names],
-          [out / n / "metrics.json" for n in names], out / "c.png", out / "b.png", {})
+plots_job(names, names, [out / n / "history.json" for n in names],
+          [out / n / "metrics.json" for n in names], out / "curves", out / "c.png", out / "b.png",
+          {}, out / "cache")
 write_report([describe(experiments[n]) for n in names], [out / n / "metrics.json" for n in names],
-             [out / n / "run.json" for n in names], [out / n / "curves.png" for n in names],
+             [out / n / "run.json" for n in names], [out / "curves" / f"{n}.png" for n in names],
              out / "c.png", out / "b.png", out / "r.html", out / "r.csv")
 print("imported:", sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
 """
@@ -239,4 +252,4 @@ def test_snakemake_report_bundles_the_flagged_plots(copy):
     with zipfile.ZipFile(copy / "report.zip") as bundle:
         names = bundle.namelist()
     assert any(name.endswith("comparison.png") for name in names)
-    assert sum(name.endswith("curves.png") for name in names) == 2
+    assert {name.rsplit("/", 1)[-1] for name in names} >= {"alpha.png", "beta.png"}

@@ -83,9 +83,12 @@ def planned(folder: Path) -> set[tuple[str, str | None]]:
     return jobs
 
 
+STUDY_JOBS = {("plots", None), ("report", None)}
+
+
 def per_experiment(name: str, plus_study: bool = True) -> set[tuple[str, str | None]]:
-    jobs = {("train", name), ("history", name), ("curves", name)}
-    return jobs | ({("study_plots", None), ("report", None)} if plus_study else set())
+    """An experiment's own job (training, ending with its metrics) and the study-wide ones."""
+    return {("train", name)} | (STUDY_JOBS if plus_study else set())
 
 
 def copy_study(source: Path, target: Path) -> Path:

@@ -80,11 +80,26 @@ def prediction_scores(y_true: np.ndarray, y_prob: np.ndarray) -> dict:
     }
 
 
-def history_job(history: str, predictions: str, run: str, output: str) -> dict:
-    """The workflow's entry point: read the training's files, write metrics.json."""
-    loaded = json.loads(Path(history).read_text())
-    with np.load(predictions) as arrays:
-        y_true, y_prob = arrays["y_true"], arrays["y_prob"]
-    result = summarize(loaded, y_true, y_prob, json.loads(Path(run).read_text()))
+def write_metrics(history: dict, y_true, y_prob, run: dict, output: str | Path) -> dict:
+    """Write metrics.json; the training job calls this as its last step."""
+    result = summarize(history, np.asarray(y_true), np.asarray(y_prob), run)
     Path(output).write_text(json.dumps(result, indent=1))
     return result
+
+
+def history_job(history: str, predictions: str, run: str, output: str) -> dict:
+    """Recompute metrics.json from a finished training's files (no TensorFlow needed)."""
+    with np.load(predictions) as arrays:
+        y_true, y_prob = arrays["y_true"], arrays["y_prob"]
+    loaded = json.loads(Path(history).read_text())
+    return write_metrics(loaded, y_true, y_prob, json.loads(Path(run).read_text()), output)
+
+
+if __name__ == "__main__":  # python -m netspec.history OUTPUTS/EXP: rewrite its metrics.json
+    import sys
+
+    folder = Path(sys.argv[1])
+    history_job(
+        *(folder / f for f in ("history.json", "predictions.npz", "run.json")),
+        folder / "metrics.json",
+    )

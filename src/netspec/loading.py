@@ -16,10 +16,21 @@ PROSE = ("$schema", "description", "extends")
 
 def display(path: Path) -> str:
     """A path as the user would type it: relative to the working directory when inside it."""
+    return _display(os.fspath(path), os.getcwd())
+
+
+@lru_cache(maxsize=8192)
+def _real(path: str, cwd: str) -> Path:
+    """Path.resolve, memoised: a base shared by a thousand variants is resolved once per run."""
+    return Path(cwd, path).resolve()
+
+
+@lru_cache(maxsize=8192)
+def _display(path: str, cwd: str) -> str:
     try:
-        return os.path.relpath(path)
+        return os.path.relpath(path, cwd)
     except ValueError:  # another drive
-        return str(path)
+        return path
 
 
 def read_json(path: Path) -> object:
@@ -119,7 +130,7 @@ def _inheritable(data: dict) -> dict:
 def resolve(path: Path, _seen: tuple[Path, ...] = ()) -> Resolved:
     """Load `path` and merge its `extends` chain: objects deep-merge (child wins), lists replace."""
     path = Path(path)
-    real = path.resolve()
+    real = _real(os.fspath(path), os.getcwd())
     name = display(path)
     data = read_json(path)
     if not isinstance(data, dict):
@@ -143,7 +154,7 @@ def resolve(path: Path, _seen: tuple[Path, ...] = ()) -> Resolved:
             f"expected an existing spec file, received "
             f"{parent_ref!r} ({display(parent_path)} not found)",
         )
-    if parent_path.resolve() in (*_seen, real):
+    if _real(os.fspath(parent_path), os.getcwd()) in (*_seen, real):
         cycle = " -> ".join(display(p) for p in (*_seen, real, parent_path.resolve()))
         raise SpecError.one(name, ("extends",), f"extends forms a cycle: {cycle}")
     parent = resolve(parent_path, (*_seen, real))

@@ -3,7 +3,9 @@ per-experiment learning curves, the study's overlaid validation curves, a leader
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 from pathlib import Path
 
 DEFAULTS = {"dpi": 100, "width": 10.0, "height": 4.0}
@@ -99,17 +101,71 @@ def _read(paths) -> list[dict]:
     return [json.loads(Path(p).read_text()) for p in paths]
 
 
-def curves_job(history: str, title: str, output: str, settings: dict) -> None:
-    plot_history(json.loads(Path(history).read_text()), title, output, settings)
+def curve_key(history_text: str, title: str, settings: dict) -> str:
+    """What a curves PNG is a function of: the history, the title, the settings, the code."""
+    import matplotlib
+
+    from netspec import __version__
+
+    identity = json.dumps([history_text, title, settings, __version__, matplotlib.__version__])
+    return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
 
-def study_job(
+def draw_curves(
     names: list[str],
+    titles: list[str],
+    histories: list[str],
+    folder: str | Path,
+    settings: dict,
+    cache: str | Path | None = None,
+) -> tuple[int, int]:
+    """Write folder/{name}.png for every experiment; (drawn, reused from the cache).
+
+    The cache holds one PNG per content key; after the run it holds exactly this study's curves,
+    so it never grows beyond the study.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    cache = Path(cache) if cache else None
+    if cache:
+        cache.mkdir(parents=True, exist_ok=True)
+    drawn, kept = 0, set()
+    for name, title, history_file in zip(names, titles, histories, strict=True):
+        text = Path(history_file).read_text()
+        target = folder / f"{name}.png"
+        if cache is None:
+            plot_history(json.loads(text), title, target, settings)
+            drawn += 1
+            continue
+        cached = cache / f"{curve_key(text, title, settings)}.png"
+        kept.add(cached.name)
+        if not cached.exists():
+            partial = cached.with_suffix(".partial.png")
+            plot_history(json.loads(text), title, partial, settings)
+            partial.replace(cached)  # atomic: a killed job leaves no half-written entry
+            drawn += 1
+        shutil.copyfile(cached, target)
+    if cache:
+        for stale in cache.iterdir():
+            if stale.name not in kept:
+                stale.unlink()
+    return drawn, len(names) - drawn
+
+
+def plots_job(
+    names: list[str],
+    titles: list[str],
     histories: list[str],
     metrics: list[str],
+    curves: str,
     comparison: str,
     bars: str,
     settings: dict,
+    cache: str | None = None,
 ) -> None:
+    """The workflow's plots step: every experiment's curves, then the study's two figures."""
+    drawn, reused = draw_curves(names, titles, histories, curves, settings, cache)
+    print(f"curves: {drawn} drawn, {reused} unchanged (from the cache)", flush=True)
     comparison_plot(dict(zip(names, _read(histories), strict=True)), comparison, settings)
     accuracy_bars(dict(zip(names, _read(metrics), strict=True)), bars, settings)
+    print(f"study plots: {comparison}, {bars}", flush=True)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
-
-import jsonschema
+from typing import TYPE_CHECKING
 
 from netspec.errors import Problem, show, suggest
 
@@ -26,10 +25,19 @@ def _is_integer(checker, instance) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
-_Validator = jsonschema.validators.extend(
-    jsonschema.Draft202012Validator,
-    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
-)
+if TYPE_CHECKING:
+    import jsonschema
+
+
+@cache
+def _validator_class() -> type:
+    """Draft 2020-12 with a strict integer; imported on first use (a cached plan needs none)."""
+    import jsonschema
+
+    return jsonschema.validators.extend(
+        jsonschema.Draft202012Validator,
+        type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+    )
 
 
 @cache
@@ -59,18 +67,51 @@ def _inline(node: object) -> object:
 
 @cache
 def _validator() -> jsonschema.Validator:
-    return _Validator(inlined_schema())
+    return _validator_class()(inlined_schema())
 
 
 def schema_problems(instance: object, origin) -> list[Problem]:
-    """Every schema violation of a resolved spec; `origin(path)` names the file a path came from."""
-    problems = []
-    for error in _validator().iter_errors(instance):
+    """Every schema violation of a resolved spec; `origin(path)` names the file a path came from.
+
+    The top level (no cross-section rules) is checked on its own, then each section against its
+    subschema, memoised by content: a study's thousand variants share a few dozen distinct
+    `data`, `optimizer` or even `model` sections, and each distinct one is validated once.
+    """
+    if not isinstance(instance, dict):
+        found = _problems(_validator(), instance)
+    else:
+        found = list(_problems(_top_validator(), instance))
+        for key in inlined_schema()["properties"]:
+            if key in instance:
+                text = json.dumps(instance[key], sort_keys=True)
+                found += [((key, *path), message) for path, message in _section(key, text)]
+    return [Problem(origin(path), path, message) for path, message in found]
+
+
+@cache
+def _top_validator() -> jsonschema.Validator:
+    schema = inlined_schema()
+    return _validator_class()({**schema, "properties": {key: True for key in schema["properties"]}})
+
+
+@cache
+def _section_validator(key: str) -> jsonschema.Validator:
+    return _validator_class()(inlined_schema()["properties"][key])
+
+
+@lru_cache(maxsize=4096)
+def _section(key: str, text: str) -> tuple:
+    return _problems(_section_validator(key), json.loads(text))
+
+
+def _problems(validator: jsonschema.Validator, instance: object) -> tuple:
+    """(path, message) for every violation, in the validator's order."""
+    found = []
+    for error in validator.iter_errors(instance):
         for leaf in _leaves(error):
             for extra_path, message in _describe(leaf):
-                path = tuple(leaf.absolute_path) + extra_path
-                problems.append(Problem(origin(path), path, message))
-    return problems
+                found.append((tuple(leaf.absolute_path) + extra_path, message))
+    return tuple(found)
 
 
 def _leaves(error: jsonschema.ValidationError):
@@ -135,8 +176,25 @@ def _listed(schema: dict) -> list[str]:
 
 
 def with_defaults(instance: object) -> object:
-    """A copy of a schema-valid spec with every default the schema declares filled in."""
-    return _fill(instance, inlined_schema())
+    """A copy of a schema-valid spec with every default the schema declares filled in.
+
+    Section by section (the top level has no conditionals), memoised by content like validation.
+    """
+    schema = inlined_schema()
+    if not isinstance(instance, dict):
+        return _fill(instance, schema)
+    filled = dict(instance)
+    for key, sub in schema["properties"].items():
+        if key in filled:
+            filled[key] = json.loads(_filled_section(key, json.dumps(filled[key])))
+        elif "default" in sub:
+            filled[key] = _fill(json.loads(json.dumps(sub["default"])), sub)
+    return filled
+
+
+@lru_cache(maxsize=4096)
+def _filled_section(key: str, text: str) -> str:
+    return json.dumps(_fill(json.loads(text), inlined_schema()["properties"][key]))
 
 
 def _fill(instance: object, schema: dict) -> object:
@@ -161,7 +219,9 @@ def _fill(instance: object, schema: dict) -> object:
 
 def _holds(condition: dict, instance: object) -> bool:
     """Evaluate an `if` of the spec schema (type, required, const properties) without jsonschema."""
-    if "type" in condition and not _Validator.TYPE_CHECKER.is_type(instance, condition["type"]):
+    if "type" in condition and not _validator_class().TYPE_CHECKER.is_type(
+        instance, condition["type"]
+    ):
         return False
     if "required" in condition or "properties" in condition:
         if not isinstance(instance, dict):

@@ -9,16 +9,35 @@ from netspec.diff import MISSING, differences
 from netspec.errors import SpecError
 from netspec.loading import resolve
 from netspec.schema import with_defaults
-from netspec.spec import Experiment, compile_all, spec_files
+from netspec.spec import Experiment, compile_spec, spec_files
+from netspec.speccache import SpecCache
 
 
-def load_study(folder: str | Path, ids: list[str] | None = None) -> dict[str, Experiment]:
-    """Compile every experiment in `folder` (or just `ids`); one SpecError lists every problem."""
+def load_study(
+    folder: str | Path, ids: list[str] | None = None, cache: str | Path | None = None
+) -> dict[str, Experiment]:
+    """Compile every experiment in `folder` (or just `ids`); one SpecError lists every problem.
+
+    `cache` names a file of compiled specs keyed by content (netspec.speccache): specs whose
+    files are unchanged since the last call are not validated again.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise SpecError.one(str(folder), None, "expected a folder of spec files; none found")
     paths = spec_files([folder]) if ids is None else [folder / f"{i}.json" for i in ids]
-    experiments, problems = compile_all(paths)
+    store = SpecCache(cache)
+    experiments, problems = [], []
+    for path in paths:
+        key, experiment = store.get(path)
+        if experiment is None:
+            try:
+                experiment = compile_spec(path)
+            except SpecError as error:
+                problems += error.problems
+                continue
+            store.put(key, experiment)
+        experiments.append(experiment)
+    store.save()
     if problems:
         raise SpecError(problems)
     return {experiment.id: experiment for experiment in experiments}

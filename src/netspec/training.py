@@ -19,6 +19,7 @@ import netspec
 from netspec.checks import validation_count
 from netspec.datasets import load_prepared
 from netspec.errors import SpecError
+from netspec.history import write_metrics
 from netspec.spec import Experiment, compile_spec
 
 RESUME_DIR = ".resume"  # inside the experiment's output folder; removed after a finished run
@@ -151,7 +152,7 @@ def first_batch_callback(keras, timeline: dict, clock: float):
 
 
 def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads: int) -> dict:
-    """Fit the experiment's model; write model, history, predictions and run record."""
+    """Fit the experiment's model; write model, history, predictions, run record (and metrics)."""
     started, clock = datetime.now(UTC), time.perf_counter() - process_age()
     # Seconds since the process started at each step before training proper: the fixed cost.
     timeline = {"train_called": round(time.perf_counter() - clock, 3)}
@@ -212,6 +213,8 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
     )
     record["timeline_s"] = timeline
     Path(out["run"]).write_text(json.dumps(record, indent=2))
+    if "metrics" in out:  # the history step: numpy on what was just written, no TF of its own
+        write_metrics(history, y_test, y_prob, record, out["metrics"])
     for leftover in resume.iterdir():
         leftover.unlink()
     resume.rmdir()
@@ -271,10 +274,20 @@ def run_record(experiment, started, wall, threads, sets, resumed_from, epochs, d
     }
 
 
-def train_job(spec: str, digest: str, data: str, out: dict, threads: int) -> dict:
-    """The workflow's entry point: recompile the spec and refuse to train a changed one."""
+OUTPUTS = {
+    "model": "model.keras",
+    "history": "history.json",
+    "predictions": "predictions.npz",
+    "run": "run.json",
+    "metrics": "metrics.json",
+}
+
+
+def train_job(spec: str, data: str, folder: str, threads: int = 1, digest: str | None = None):
+    """The workflow's training job: recompile the spec, refuse one that changed since the
+    workflow planned it (`digest`), train, write OUTPUTS into `folder`."""
     experiment = compile_spec(spec)
-    if experiment.digest != digest:
+    if digest is not None and experiment.digest != digest:
         raise SpecError.one(
             spec,
             None,
@@ -286,18 +299,31 @@ def train_job(spec: str, digest: str, data: str, out: dict, threads: int) -> dic
         f"{experiment.dataset.name} with {threads} thread(s)",
         flush=True,
     )
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    out = {key: Path(folder) / name for key, name in OUTPUTS.items()}
     return train(experiment, Path(data), out, threads)
 
 
-if __name__ == "__main__":  # python -m netspec.training SPEC DATA OUTDIR [THREADS]
-    _spec, _data, _dir = sys.argv[1:4]
-    _out = {
-        k: Path(_dir) / f
-        for k, f in (
-            ("model", "model.keras"),
-            ("history", "history.json"),
-            ("predictions", "predictions.npz"),
-            ("run", "run.json"),
-        )
-    }
-    train(compile_spec(_spec), Path(_data), _out, int(sys.argv[4]) if len(sys.argv) > 4 else 1)
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m netspec.training",
+        description=f"Train one spec on prepared data; write {', '.join(OUTPUTS.values())}.",
+    )
+    parser.add_argument("spec", help="the experiment's spec file")
+    parser.add_argument("data", help="prepared data (outputs/data/DATASET.npz)")
+    parser.add_argument("folder", help="where the outputs go (outputs/EXPERIMENT)")
+    parser.add_argument("threads", nargs="?", type=int, default=1, help="TF threads (1)")
+    parser.add_argument("--digest", help="refuse to train unless the spec still has this digest")
+    args = parser.parse_args(argv)
+    try:
+        train_job(args.spec, args.data, args.folder, args.threads, args.digest)
+    except SpecError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # A real single-node SLURM on localhost, for netspec's cluster test.
 #   slurm.sh start STATE_DIR   install (apt) if needed, configure, start munged/slurmctld/slurmd
-#   slurm.sh stop STATE_DIR    stop the daemons this script started, by PID
+#   slurm.sh stop STATE_DIR    stop the daemons this script started, by PID, and remove the
+#                              packages it installed: with SLURM's client installed and no
+#                              controller, every later `snakemake` start costs ~9 s (the SLURM
+#                              executor plugin probes sacct/squeue when it is loaded)
 # Needs root and apt-get (Debian). Facts behind each step: shared/notes/slurm-local.md.
 set -euo pipefail
 action=${1:?usage: slurm.sh start|stop STATE_DIR}
@@ -26,6 +29,7 @@ start() {
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       munge slurmctld slurmd slurm-client >"$state/apt.log" 2>&1
+    echo "slurmctld slurmd slurm-client" >"$state/installed"
   fi
   install -d -o munge -g munge /run/munge
   [ -f /etc/munge/munge.key ] || { /usr/sbin/mungekey --create 2>/dev/null || \
@@ -62,6 +66,12 @@ stop() {
     wait_for 30 "$daemon ($pid) exiting" bash -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null || true
     rm -f "$state/$daemon.pid"
   done
+  if [ -f "$state/installed" ]; then
+    # shellcheck disable=SC2046 # one package name per word
+    DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq $(cat "$state/installed") \
+      >>"$state/apt.log" 2>&1 || echo "slurm.sh: could not remove $(cat "$state/installed")" >&2
+    rm -f "$state/installed"
+  fi
   echo "slurm.sh: stopped"
 }
 

@@ -2,6 +2,8 @@
 # One bad spec stops the run here, before any job starts, listing every problem.
 # NETSPEC_VERSION is a param of the TF-free stages: upgrading netspec redraws plots and report.
 import os
+import shlex
+import sys
 
 from snakemake.utils import validate
 
@@ -12,6 +14,8 @@ from netspec.study import load_study, shown
 
 validate(config, workflow.source_path("../../schemas/config.schema.json"))
 
+# Jobs run the Python that runs Snakemake (on a cluster node too: the job re-parses this file).
+PYTHON = shlex.quote(sys.executable)
 SPECS = config["specs"]
 OUT = config["outputs"].rstrip("/")
 
@@ -28,7 +32,7 @@ wildcard_constraints:
 
 
 try:
-    EXPERIMENTS = load_study(SPECS, IDS)
+    EXPERIMENTS = load_study(SPECS, IDS, cache=".snakemake/netspec/specs.pickle")
 except SpecError as error:
     raise WorkflowError(
         f"{len(error.problems)} problem(s) in the specs; nothing was run:\n{error}"
@@ -44,13 +48,32 @@ RESOURCES = {
 }
 
 
-def data_file(wildcards):
-    return f"{OUT}/data/{EXPERIMENTS[wildcards.exp].dataset_key}.npz"
+def per_experiment(values):
+    """A setting that varies by experiment: {experiment: value} -> a function of the job's
+    wildcards, or the value itself when every experiment has the same one (Snakemake calls a
+    function once per job and per setting: ~0.1 ms each, seconds in a study of thousands)."""
+    distinct = set(values.values())
+    if len(distinct) == 1:
+        return distinct.pop()
+    return lambda wildcards: values[wildcards.exp]
+
+
+def resource(key):
+    return per_experiment({name: r[key] for name, r in RESOURCES.items()})
+
+
+def memory_mb(wildcards, attempt):
+    """The estimated peak memory of the training job, doubled on the first retry and so on."""
+    return RESOURCES[wildcards.exp]["mem_mb"] * attempt
 
 
 def data_source_file(wildcards):
     source = DATASETS[wildcards.dataset]
     return [source["npz"]] if isinstance(source, dict) else []
+
+
+def title(name):
+    return f"{name}: {EXPERIMENTS[name].spec.get('description', '')}"
 
 
 def experiment_files(name):

@@ -1,30 +1,20 @@
-rule curves:
-    input:
-        f"{OUT}/{{exp}}/history.json",
-    output:
-        report(
-            f"{OUT}/{{exp}}/curves.png",
-            caption="../report/curves.rst",
-            category="Learning curves",
-            labels={"experiment": "{exp}"},
-        ),
-    log:
-        f"{OUT}/logs/curves/{{exp}}.log",
-    benchmark:
-        f"{OUT}/benchmarks/curves/{{exp}}.tsv"
-    params:
-        netspec=NETSPEC_VERSION,
-        settings=config["plots"],
-        title=lambda wildcards: f"{wildcards.exp}: {EXPERIMENTS[wildcards.exp].spec.get('description', '')}",
-    script:
-        "../scripts/curves.py"
-
-
-rule study_plots:
+# One TF-free job draws every figure: each experiment's learning curves, the study's comparison
+# and leaderboard. A curve whose history, title and settings are unchanged is copied from a
+# content-keyed cache (outputs/.cache/curves/), so a one-spec change redraws one curve.
+# The curves are one directory, not N outputs: Snakemake's bookkeeping for a job with N listed
+# files grows as N squared once another job consumes them (bench/README.md, figure 3).
+rule plots:
     input:
         histories=experiment_files("history.json"),
         metrics=experiment_files("metrics.json"),
     output:
+        curves=report(
+            directory(f"{OUT}/plots/curves"),
+            patterns=["{experiment}.png"],
+            caption="../report/curves.rst",
+            category="Learning curves",
+            labels={"experiment": "{experiment}"},
+        ),
         comparison=report(
             f"{OUT}/plots/comparison.png",
             caption="../report/comparison.rst",
@@ -36,12 +26,14 @@ rule study_plots:
             category="Study",
         ),
     log:
-        f"{OUT}/logs/study_plots.log",
+        f"{OUT}/logs/plots.log",
     benchmark:
-        f"{OUT}/benchmarks/study_plots.tsv"
+        f"{OUT}/benchmarks/plots.tsv"
     params:
         netspec=NETSPEC_VERSION,
         names=IDS,
+        titles=lambda wildcards: [title(name) for name in IDS],
         settings=config["plots"],
+        cache=f"{OUT}/.cache/curves",
     script:
-        "../scripts/study_plots.py"
+        "../scripts/plots.py"

@@ -2,7 +2,7 @@ rule report:
     input:
         metrics=experiment_files("metrics.json"),
         runs=experiment_files("run.json"),
-        curves=experiment_files("curves.png"),
+        curves=f"{OUT}/plots/curves",
         comparison=f"{OUT}/plots/comparison.png",
         bars=f"{OUT}/plots/accuracy.png",
     output:

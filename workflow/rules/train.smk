@@ -1,27 +1,29 @@
 # Staleness: the spec is not an input. The digest of its canonical form (resolved, lowered,
 # prose left out) is a param, so Snakemake's params trigger retrains exactly the experiments
 # whose meaning changed; touching or re-wording a spec retrains nothing.
+# The job is the command `python -m netspec.training` (run it by hand the same way); it ends with
+# the history step, metrics.json, computed in numpy from the predictions it just made.
 rule train:
     input:
-        data=data_file,
+        data=per_experiment({n: f"{OUT}/data/{e.dataset_key}.npz" for n, e in EXPERIMENTS.items()}),
     output:
         model=f"{OUT}/{{exp}}/model.keras",
         history=f"{OUT}/{{exp}}/history.json",
         predictions=f"{OUT}/{{exp}}/predictions.npz",
         run=f"{OUT}/{{exp}}/run.json",
+        metrics=f"{OUT}/{{exp}}/metrics.json",
     log:
         f"{OUT}/{{exp}}/train.log",
-    benchmark:
-        f"{OUT}/benchmarks/train/{{exp}}.tsv"
-    threads: lambda wildcards: RESOURCES[wildcards.exp]["threads"]
+    threads: resource("threads")
     resources:
         # threads become sbatch's --cpus-per-task; spelled out so `snakemake -n` shows them
-        cpus_per_task=lambda wildcards: RESOURCES[wildcards.exp]["threads"],
-        mem_mb=lambda wildcards, attempt: RESOURCES[wildcards.exp]["mem_mb"] * attempt,
-        runtime=lambda wildcards: RESOURCES[wildcards.exp]["runtime"],
-        gpu=lambda wildcards: RESOURCES[wildcards.exp]["gpu"],
+        cpus_per_task=resource("threads"),
+        mem_mb=memory_mb,
+        runtime=resource("runtime"),
+        gpu=resource("gpu"),
     params:
-        spec=lambda wildcards: str(EXPERIMENTS[wildcards.exp].file),
+        spec=f"{SPECS}/{{exp}}.json",
         digest=lambda wildcards: EXPERIMENTS[wildcards.exp].digest,
-    script:
-        "../scripts/train.py"
+    shell:
+        f"{PYTHON} -m netspec.training {{params.spec:q}} {{input.data:q}} {OUT}/{{wildcards.exp}}"
+        " {threads} --digest {params.digest} > {log:q} 2>&1"

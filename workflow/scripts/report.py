@@ -11,7 +11,7 @@ write_report(
     [describe(experiments[name]) for name in sm.params.ids],
     sm.input.metrics,
     sm.input.runs,
-    sm.input.curves,
+    [f"{sm.input.curves}/{name}.png" for name in sm.params.ids],
     sm.input.comparison,
     sm.input.bars,
     sm.output.html,

@@ -1,0 +1,133 @@
+"""A content-keyed cache of compiled specs, so re-planning a large study skips re-validation.
+
+An entry is reused only when every byte that went into it is the same: the spec file and each
+file of its `extends` chain (path and content), the npz file it reads (size and mtime), and
+netspec itself (its version and the size and mtime of every module and schema, so an edited
+editable install never serves stale results). Specs with problems are never cached: their
+errors are computed afresh each time. A cache that cannot be read is ignored, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from pathlib import Path
+
+import netspec
+
+FORMAT = 1
+MAX_CHAIN = 64
+PACKAGE = Path(netspec.__file__).parent
+
+
+def code_fingerprint() -> str:
+    """netspec's version plus the size and mtime of every module and schema it loads."""
+    digest = hashlib.sha256(f"{FORMAT}:{netspec.__version__}".encode())
+    for folder in (PACKAGE, PACKAGE / "schemas"):
+        for path in sorted(folder.glob("*.*")):
+            if path.suffix in (".py", ".json"):
+                stat = path.stat()
+                digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return digest.hexdigest()
+
+
+def content_key(path: Path, fingerprint: str, files: dict | None = None) -> str | None:
+    """The spec's chain of files, by path and content; None when the chain cannot be followed
+    (the compiler then runs and reports why). `files` memoises (bytes, parent) per path, so a
+    base shared by a thousand variants is read once."""
+    files = {} if files is None else files
+    digest = hashlib.sha256(fingerprint.encode())
+    current = os.path.normpath(path)
+    for _ in range(MAX_CHAIN):
+        if current not in files:
+            try:
+                raw = Path(current).read_bytes()
+                data = json.loads(raw)
+            except (OSError, ValueError):
+                return None
+            parent = data.get("extends") if isinstance(data, dict) else None
+            files[current] = (raw, parent)
+        raw, parent = files[current]
+        digest.update(f"{current}\0{len(raw)}\0".encode() + raw)
+        if parent is None:
+            return digest.hexdigest()
+        if not isinstance(parent, str):
+            return None
+        current = os.path.normpath(os.path.join(os.path.dirname(current), parent))
+    return None  # a cycle, or absurdly deep: the compiler says which
+
+
+def _file_stamps(experiment) -> list:
+    """What an entry depends on beyond the spec chain: the npz file a spec reads, if any."""
+    source = experiment.spec["data"]["dataset"]
+    if not isinstance(source, dict):
+        return []
+    stat = os.stat(source["npz"])
+    return [(source["npz"], stat.st_size, stat.st_mtime_ns)]
+
+
+def _still_valid(stamps: list) -> bool:
+    try:
+        return all(
+            (os.stat(p).st_size, os.stat(p).st_mtime_ns) == (size, mtime)
+            for p, size, mtime in stamps
+        )
+    except OSError:
+        return False
+
+
+class SpecCache:
+    """Use as: cache = SpecCache(file); cache.get(path) or compile; cache.put(...); cache.save()."""
+
+    def __init__(self, file: str | Path | None):
+        self.file = Path(file) if file else None
+        self.fingerprint = code_fingerprint()
+        self.entries: dict = {}
+        self.used: set = set()
+        self.changed = False
+        self.files: dict = {}
+        if self.file is not None:
+            try:
+                with open(self.file, "rb") as handle:
+                    stored = pickle.load(handle)
+                if stored.get("fingerprint") == self.fingerprint:
+                    self.entries = stored["entries"]
+            except Exception:  # noqa: BLE001 - a missing or unreadable cache is just empty
+                self.entries = {}
+
+    def get(self, path: Path):
+        key = content_key(path, self.fingerprint, self.files)
+        entry = self.entries.get(key) if key else None
+        if entry is None or not _still_valid(entry[1]):
+            return key, None
+        self.used.add(key)
+        return key, entry[0]
+
+    def put(self, key: str | None, experiment) -> None:
+        if key is None or self.file is None:
+            return
+        experiment.digest  # noqa: B018 - computed once, stored with the entry
+        self.entries[key] = (experiment, _file_stamps(experiment))
+        self.used.add(key)
+        self.changed = True
+
+    def save(self) -> None:
+        """Keep exactly the entries this run used; write atomically, and only if they changed."""
+        if self.file is None:
+            return
+        if set(self.entries) != self.used:
+            self.entries = {k: v for k, v in self.entries.items() if k in self.used}
+            self.changed = True
+        if not self.changed:
+            return
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.file.with_name(f"{self.file.name}.{os.getpid()}.partial")
+        with open(partial, "wb") as handle:
+            pickle.dump(
+                {"fingerprint": self.fingerprint, "entries": self.entries},
+                handle,
+                protocol=pickle.HIGHEST_PROTOCOL,
+            )
+        partial.replace(self.file)
