@@ -76,6 +76,79 @@ def worker(threads: int, batch: int, jit: bool, pipeline: str, samples: int) -> 
     }
 
 
+def _pools(threads: int):
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    return tf
+
+
+def _best_of_3(run, rounds: int) -> float:
+    run().numpy()  # warm-up (and tracing)
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(rounds):
+            out = run()
+        out.numpy()
+        best = min(best, time.perf_counter() - start)
+    return best / rounds
+
+
+def ceiling(threads: int = 2, size: int = 2048) -> float:
+    """GFLOP/s of a large float32 matmul with the same thread pools: what dense work reaches on
+    this machine, the practical ceiling for the model's convolutions and dense layers."""
+    tf = _pools(threads)
+    a, b = tf.random.normal((size, size)), tf.random.normal((size, size))
+    return 2 * size**3 / _best_of_3(lambda: tf.linalg.matmul(a, b), 20) / 1e9
+
+
+def blocks(threads: int = 2, batch: int = 128) -> list[tuple[str, float, float]]:
+    """(part, ms per training step, GFLOP/s) for the seed CNN's parts, forward + backward alone:
+    where the step time goes, against where the FLOPs are."""
+    tf = _pools(threads)
+    import keras
+
+    parts = [  # label, input shape, layers, forward FLOPs per sample (netspec's count); block 1
+        # reads the data (no input gradient), block 2 passes its input gradient on to block 1
+        (
+            "block 1: conv 3x3 1->100 on 28x28, pool, dropout, batch norm",
+            (28, 28, 1),
+            lambda: [
+                keras.layers.Conv2D(100, 3, activation="relu"),
+                keras.layers.MaxPooling2D(),
+                keras.layers.Dropout(0.1),
+                keras.layers.BatchNormalization(),
+            ],
+            1_318_200,
+        ),
+        (
+            "block 2 conv alone: 3x3 100->100 on 13x13",
+            (13, 13, 100),
+            lambda: [keras.layers.Conv2D(100, 3, activation="relu")],
+            21_780_000,
+        ),
+    ]
+    results = []
+    for index, (label, shape, layers, flops) in enumerate(parts):
+        model = keras.Sequential([keras.Input(shape), *layers()])
+        x = tf.random.normal((batch, *shape))
+
+        @tf.function
+        def step(x=x, model=model, input_grad=index > 0):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                loss = tf.reduce_sum(tf.square(model(x, training=True)))
+            wrt = [x] * input_grad + list(model.trainable_variables)
+            # Every gradient is returned (summed) so that no part of the backward pass is pruned.
+            return tf.add_n([tf.reduce_sum(g) for g in tape.gradient(loss, wrt)])
+
+        seconds = _best_of_3(step, 20)
+        results.append((label, 1000 * seconds, 3 * flops * batch / seconds / 1e9))
+    return results
+
+
 def cpu_peak() -> tuple[float, str]:
     """Peak fp32 GFLOP/s: cores x clock x FLOPs per cycle (AVX-512: 2 FMA units x 16 lanes x 2)."""
     info = Path("/proc/cpuinfo").read_text()
@@ -88,11 +161,31 @@ def cpu_peak() -> tuple[float, str]:
     )
 
 
+def controls() -> list[str]:
+    """Where the remaining time goes: dense work's ceiling, and the seed CNN's parts alone."""
+    peak, how = cpu_peak()
+    value = ceiling()
+    lines = [
+        f"control: float32 matmul 2048^2, 2 threads: {value:.1f} GFLOP/s = "
+        f"{100 * value / peak:.1f}% of the {peak:.0f} GFLOP/s peak ({how})"
+    ]
+    for label, ms, gflops in blocks():
+        lines.append(
+            f"control: {label}: {ms:.1f} ms per training step (batch 128), {gflops:.1f} GFLOP/s "
+            f"({100 * gflops / peak:.1f}% of peak)"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--samples", type=int, default=8192)
     parser.add_argument("--worker", nargs=4, metavar=("THREADS", "BATCH", "JIT", "PIPELINE"))
+    parser.add_argument("--controls", action="store_true", help="only the controls (fast)")
     args = parser.parse_args()
+    if args.controls:
+        report(controls())
+        return
     if args.worker:
         threads, batch, jit, pipeline = args.worker
         print(json.dumps(worker(int(threads), int(batch), jit == "1", pipeline, args.samples)))
@@ -147,7 +240,7 @@ def main() -> None:
         f"forward pass: {baseline['forward_mflops_per_sample']:.1f} MFLOPs per sample "
         "(netspec's count), training step ~3x that"
     )
-    report(lines)
+    report(lines + controls())
 
 
 if __name__ == "__main__":
