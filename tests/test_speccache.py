@@ -131,3 +131,9 @@ def test_the_key_follows_the_chain_and_gives_up_on_a_cycle(tmp_path):
     first = content_key(tmp_path / "x.json", "f")
     write_spec(tmp_path, "y.json", {"description": "root, reworded"})
     assert first is not None and content_key(tmp_path / "x.json", "f") != first
+
+
+def test_a_cache_that_cannot_be_written_is_no_failure(study, compiled):
+    (study / "blocked").write_text("a file where the cache's folder would be")
+    experiments = load_study(study / "specs", cache=study / "blocked/cache.pickle")
+    assert set(experiments) == {"a", "b"}

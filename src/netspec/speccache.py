@@ -9,6 +9,7 @@ errors are computed afresh each time. A cache that cannot be read is ignored, ne
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -122,12 +123,16 @@ class SpecCache:
             self.changed = True
         if not self.changed:
             return
-        self.file.parent.mkdir(parents=True, exist_ok=True)
         partial = self.file.with_name(f"{self.file.name}.{os.getpid()}.partial")
-        with open(partial, "wb") as handle:
-            pickle.dump(
-                {"fingerprint": self.fingerprint, "entries": self.entries},
-                handle,
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
-        partial.replace(self.file)
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            with open(partial, "wb") as handle:
+                pickle.dump(
+                    {"fingerprint": self.fingerprint, "entries": self.entries},
+                    handle,
+                    protocol=pickle.HIGHEST_PROTOCOL,
+                )
+            partial.replace(self.file)  # atomic: a concurrent reader sees the old or the new
+        except OSError:  # read-only or full: the cache is an optimisation, never a failure
+            with contextlib.suppress(OSError):
+                partial.unlink()

@@ -25,5 +25,5 @@ rule train:
         spec=f"{SPECS}/{{exp}}.json",
         digest=lambda wildcards: EXPERIMENTS[wildcards.exp].digest,
     shell:
-        f"{PYTHON} -m netspec.training {{params.spec:q}} {{input.data:q}} {OUT}/{{wildcards.exp}}"
+        f"{PYTHON} -m netspec.training {{params.spec:q}} {{input.data:q}} {shlex.quote(OUT)}/{{wildcards.exp}}"
         " {threads} --digest {params.digest} > {log:q} 2>&1"
