@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 DEFAULTS = {"dpi": 100, "width": 10.0, "height": 4.0}
+TOP = 20  # the leaderboard figure shows at most this many experiments (the report has them all)
+COLOURS = 10  # the comparison figure colours at most this many (matplotlib's default palette)
 
 
 def _pyplot():
@@ -66,34 +71,64 @@ def plot_history(history: dict, title: str, path: str | Path, settings: dict | N
     _save(plt, fig, path, settings)
 
 
+def _best(history: dict) -> float:
+    scores = [v for v in history["metrics"].get("val_accuracy", []) if v is not None]
+    return max(scores, default=float("-inf"))
+
+
 def comparison_plot(histories: dict[str, dict], path: str | Path, settings: dict | None = None):
-    """The seed's comparison_plot for a whole study: validation curves overlaid per experiment."""
+    """The seed's comparison_plot for a whole study: validation curves overlaid per experiment.
+
+    Past COLOURS experiments (matplotlib's palette), the COLOURS best by best validation accuracy
+    are drawn in colour and named, the others as thin grey lines: a study of hundreds stays
+    readable.
+    """
     plt, fig, (acc, loss), settings = _figure(settings)
-    for name, history in histories.items():
-        acc.plot(*_curve(history, "val_accuracy"), label=name)
-        loss.plot(*_curve(history, "val_loss"), label=name)
+    ranked = sorted(histories, key=lambda name: _best(histories[name]), reverse=True)
+    shown, rest = ranked[:COLOURS], ranked[COLOURS:]
+    for index, name in enumerate(rest):
+        label = f"{len(rest)} others" if index == 0 else None
+        style = {"color": "0.6", "linewidth": 0.6, "alpha": 0.5, "zorder": 1}
+        acc.plot(*_curve(histories[name], "val_accuracy"), label=label, **style)
+        loss.plot(*_curve(histories[name], "val_loss"), **style)
+    for name in (name for name in histories if name in shown):  # study order, stable colours
+        acc.plot(*_curve(histories[name], "val_accuracy"), label=name, zorder=2)
+        loss.plot(*_curve(histories[name], "val_loss"), zorder=2)
     for axis, metric in ((acc, "validation accuracy"), (loss, "validation loss")):
         axis.set_xlabel("epoch")
         axis.set_ylabel(metric)
         axis.grid(alpha=0.3)
-    acc.legend(fontsize="small")
-    fig.suptitle("Validation curves across the study")
+    if rest:  # eleven names and more go beside the plots, not over the curves
+        loss.legend(
+            *acc.get_legend_handles_labels(),
+            fontsize="small",
+            loc="upper left",
+            bbox_to_anchor=(1.02, 1.0),
+        )
+    else:
+        acc.legend(fontsize="small")
+    title = "Validation curves across the study"
+    fig.suptitle(title + (f" (the best {COLOURS} of {len(ranked)} in colour)" if rest else ""))
     _save(plt, fig, path, settings)
 
 
 def accuracy_bars(metrics: dict[str, dict], path: str | Path, settings: dict | None = None):
-    """Best validation accuracy per experiment, best on top."""
-    plt, fig, (axis,), settings = _figure(settings, panels=1)
+    """Best validation accuracy per experiment, best on top; the TOP best past TOP experiments."""
     ranked = sorted(metrics.items(), key=lambda item: item[1]["best_val_accuracy"] or 0)
-    names = [name for name, _ in ranked]
-    values = [m["best_val_accuracy"] or 0 for _, m in ranked]
+    shown = ranked[-TOP:]
+    settings = {**DEFAULTS, **(settings or {})}
+    settings["height"] = max(settings["height"], 0.3 * len(shown) + 1.2)
+    plt, fig, (axis,), settings = _figure(settings, panels=1)
+    names = [name for name, _ in shown]
+    values = [m["best_val_accuracy"] or 0 for _, m in shown]
     bars = axis.barh(names, values, color="tab:blue")
     for bar, value in zip(bars, values, strict=True):
         axis.text(value, bar.get_y() + bar.get_height() / 2, f" {value:.4f}", va="center")
     low = min(values, default=0)
     axis.set_xlim(max(0.0, low - (1 - low) * 0.5 - 0.01), 1.0)
     axis.set_xlabel("best validation accuracy")
-    axis.set_title("Leaderboard")
+    extra = f" (the best {TOP} of {len(ranked)}; all in the report's table)"
+    axis.set_title("Leaderboard" + (extra if len(ranked) > TOP else ""))
     _save(plt, fig, path, settings)
 
 
@@ -111,45 +146,51 @@ def curve_key(history_text: str, title: str, settings: dict) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
 
+def _draw(job: tuple) -> None:
+    """Draw one curve into the cache, atomically (a killed job leaves no half-written entry)."""
+    text, title, cached, settings = job
+    partial = cached.with_suffix(".partial.png")
+    plot_history(json.loads(text), title, partial, settings)
+    partial.replace(cached)
+
+
 def draw_curves(
     names: list[str],
     titles: list[str],
     histories: list[str],
     folder: str | Path,
     settings: dict,
-    cache: str | Path | None = None,
+    cache: str | Path,
+    workers: int = 1,
 ) -> tuple[int, int]:
     """Write folder/{name}.png for every experiment; (drawn, reused from the cache).
 
-    The cache holds one PNG per content key; after the run it holds exactly this study's curves,
-    so it never grows beyond the study.
+    Curves are drawn into `cache` under a key of their content, `workers` processes at a time,
+    then copied out. After the run the cache holds exactly this study's curves.
     """
-    folder = Path(folder)
+    folder, cache = Path(folder), Path(cache)
     folder.mkdir(parents=True, exist_ok=True)
-    cache = Path(cache) if cache else None
-    if cache:
-        cache.mkdir(parents=True, exist_ok=True)
-    drawn, kept = 0, set()
-    for name, title, history_file in zip(names, titles, histories, strict=True):
+    cache.mkdir(parents=True, exist_ok=True)
+    todo, sources = {}, []
+    for title, history_file in zip(titles, histories, strict=True):
         text = Path(history_file).read_text()
-        target = folder / f"{name}.png"
-        if cache is None:
-            plot_history(json.loads(text), title, target, settings)
-            drawn += 1
-            continue
         cached = cache / f"{curve_key(text, title, settings)}.png"
-        kept.add(cached.name)
         if not cached.exists():
-            partial = cached.with_suffix(".partial.png")
-            plot_history(json.loads(text), title, partial, settings)
-            partial.replace(cached)  # atomic: a killed job leaves no half-written entry
-            drawn += 1
-        shutil.copyfile(cached, target)
-    if cache:
-        for stale in cache.iterdir():
-            if stale.name not in kept:
-                stale.unlink()
-    return drawn, len(names) - drawn
+            todo[cached] = (text, title, cached, settings)
+        sources.append(cached)
+    workers = max(1, min(workers, len(todo), len(os.sched_getaffinity(0))))
+    if workers == 1:
+        for job in todo.values():
+            _draw(job)
+    else:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            list(pool.map(_draw, todo.values(), chunksize=4))
+    for name, cached in zip(names, sources, strict=True):
+        shutil.copyfile(cached, folder / f"{name}.png")
+    for stale in set(cache.iterdir()) - set(sources):
+        stale.unlink()
+    return len(todo), len(names) - len(todo)
 
 
 def plots_job(
@@ -161,10 +202,11 @@ def plots_job(
     comparison: str,
     bars: str,
     settings: dict,
-    cache: str | None = None,
+    cache: str,
+    workers: int = 1,
 ) -> None:
     """The workflow's plots step: every experiment's curves, then the study's two figures."""
-    drawn, reused = draw_curves(names, titles, histories, curves, settings, cache)
+    drawn, reused = draw_curves(names, titles, histories, curves, settings, cache, workers)
     print(f"curves: {drawn} drawn, {reused} unchanged (from the cache)", flush=True)
     comparison_plot(dict(zip(names, _read(histories), strict=True)), comparison, settings)
     accuracy_bars(dict(zip(names, _read(metrics), strict=True)), bars, settings)

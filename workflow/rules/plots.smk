@@ -27,6 +27,7 @@ rule plots:
         ),
     log:
         f"{OUT}/logs/plots.log",
+    threads: len(os.sched_getaffinity(0))  # curves drawn in parallel; Snakemake caps at --cores
     benchmark:
         f"{OUT}/benchmarks/plots.tsv"
     params:

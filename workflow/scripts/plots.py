@@ -15,4 +15,5 @@ plots_job(
     sm.output.bars,
     sm.params.settings,
     sm.params.cache,
+    sm.threads,
 )

@@ -1,0 +1,100 @@
+"""Figures without TensorFlow: the curves cache, parallel drawing, readable study figures at scale."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from netspec import plots
+
+
+def _history(best: float, epochs: int = 4) -> dict:
+    scores = [best * (i + 1) / epochs for i in range(epochs)]
+    return {
+        "epochs": list(range(1, epochs + 1)),
+        "metrics": {
+            "accuracy": scores,
+            "val_accuracy": scores,
+            "loss": [1 - s for s in scores],
+            "val_loss": [1 - s for s in scores],
+        },
+        "epoch_time_s": [0.1] * epochs,
+        "diverged": False,
+    }
+
+
+@pytest.fixture
+def study(tmp_path):
+    names = [f"e{i:02d}" for i in range(25)]
+    files = []
+    for index, name in enumerate(names):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(_history(0.5 + index / 100)))
+        files.append(str(path))
+    return tmp_path, names, files
+
+
+SMALL = {"dpi": 20, "width": 4, "height": 2}
+
+
+def test_curves_are_drawn_once_and_the_cache_keeps_only_this_study(study):
+    folder, names, files = study
+    args = (folder / "curves", SMALL, folder / "cache")
+    assert plots.draw_curves(names[:3], names[:3], files[:3], *args) == (3, 0)
+    first = (folder / "curves/e00.png").read_bytes()
+    assert plots.draw_curves(names[:3], names[:3], files[:3], *args) == (0, 3)
+    assert (folder / "curves/e00.png").read_bytes() == first
+    # A new title redraws that curve only; the cache drops the entry nobody uses any more.
+    titles = ["renamed", *names[1:3]]
+    assert plots.draw_curves(names[:3], titles, files[:3], *args) == (1, 2)
+    assert len(list((folder / "cache").iterdir())) == 3
+    assert plots.draw_curves(names[:2], titles[:2], files[:2], *args) == (0, 2)
+    assert len(list((folder / "cache").iterdir())) == 2
+
+
+def test_parallel_drawing_writes_the_same_files_as_serial(study):
+    folder, names, files = study
+    plots.draw_curves(names[:6], names[:6], files[:6], folder / "a", SMALL, folder / "ca", 1)
+    plots.draw_curves(names[:6], names[:6], files[:6], folder / "b", SMALL, folder / "cb", 2)
+    for name in names[:6]:
+        assert (folder / "a" / f"{name}.png").read_bytes() == (
+            folder / "b" / f"{name}.png"
+        ).read_bytes()
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """The figures the plot functions draw, kept open for inspection instead of saved."""
+    drawn = []
+    monkeypatch.setattr(plots, "_save", lambda plt, fig, path, settings: drawn.append(fig))
+    return drawn
+
+
+def test_study_figures_name_the_best_past_a_readable_count(study, figures):
+    _, names, files = study
+    histories = {n: json.loads(Path(f).read_text()) for n, f in zip(names, files, strict=True)}
+    metrics = {
+        n: {"best_val_accuracy": max(h["metrics"]["val_accuracy"])} for n, h in histories.items()
+    }
+    plots.accuracy_bars(metrics, "unused.png", SMALL)
+    plots.comparison_plot(histories, "unused.png", SMALL)
+    bars, comparison = figures
+    labels = [t.get_text() for t in bars.axes[0].get_yticklabels()]
+    assert labels == names[-plots.TOP :]  # the 20 best, best on top
+    assert "the best 20 of 25" in bars.axes[0].get_title()
+    legend = [t.get_text() for t in comparison.axes[1].get_legend().get_texts()]
+    assert legend == ["15 others", *names[-plots.COLOURS :]]
+    assert "the best 10 of 25" in comparison._suptitle.get_text()
+
+
+def test_a_small_study_keeps_the_seed_layout(study, figures):
+    _, names, files = study
+    histories = {
+        n: json.loads(Path(f).read_text()) for n, f in zip(names[:5], files[:5], strict=True)
+    }
+    plots.comparison_plot(histories, "unused.png", SMALL)
+    (comparison,) = figures
+    assert [t.get_text() for t in comparison.axes[0].get_legend().get_texts()] == names[:5]
+    assert comparison._suptitle.get_text() == "Validation curves across the study"
