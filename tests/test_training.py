@@ -91,6 +91,11 @@ def test_diverged_run_is_a_result_not_a_crash(tmp_path, digits):
         out / "history.json", out / "predictions.npz", out / "run.json", tmp_path / "again.json"
     )
     assert recomputed == metrics
+    # The README's way to recompute one experiment's metrics by hand, without TensorFlow.
+    (out / "metrics.json").unlink()
+    command = [sys.executable, "-m", "netspec.history", str(out)]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    assert json.loads((out / "metrics.json").read_text()) == metrics
 
 
 def test_same_seed_same_history_with_determinism(tmp_path, digits):

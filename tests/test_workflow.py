@@ -253,3 +253,31 @@ def test_snakemake_report_bundles_the_flagged_plots(copy):
         names = bundle.namelist()
     assert any(name.endswith("comparison.png") for name in names)
     assert {name.rsplit("/", 1)[-1] for name in names} >= {"alpha.png", "beta.png"}
+
+
+def test_report_links_the_curves_past_the_embedded_count(copy, monkeypatch):
+    from netspec import report
+    from netspec.study import describe, load_study
+
+    monkeypatch.setattr(report, "EMBEDDED_CURVES", 1)
+    monkeypatch.chdir(copy)
+    experiments = load_study("specs")
+    names = sorted(experiments)
+    out = "outputs"
+    report.write_report(
+        [describe(experiments[n]) for n in names],
+        [f"{out}/{n}/metrics.json" for n in names],
+        [f"{out}/{n}/run.json" for n in names],
+        [f"{out}/plots/curves/{n}.png" for n in names],
+        f"{out}/plots/comparison.png",
+        f"{out}/plots/accuracy.png",
+        "page/index.html",
+        "page/results.csv",
+    )
+    page = (copy / "page/index.html").read_text()
+    parser = _Images()
+    parser.feed(page)
+    assert len(parser.sources) == 2 + 1  # leaderboard, comparison, the winner's curves
+    second = (copy / "page/results.csv").read_text().splitlines()[2].split(",")[1]
+    link = f"../outputs/plots/curves/{second}.png"
+    assert f"<a href='{link}'>" in page and (copy / "page" / link).is_file()

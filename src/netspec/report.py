@@ -6,9 +6,14 @@ from __future__ import annotations
 import base64
 import csv
 import json
+import os
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
+
+# Past this many experiments the page links the rest of the curves instead of embedding them:
+# a curve is ~45 kB of base64, and a 1,000-experiment page would be ~45 MB.
+EMBEDDED_CURVES = 50
 
 CSV_COLUMNS = [
     "rank",
@@ -123,6 +128,16 @@ def _leaderboard(order, metrics, infos, runs) -> str:
     )
 
 
+def _curves(name: str, curves: str, embed: bool, page: str) -> str:
+    if embed:
+        return _image(curves, name + " learning curves")
+    link = escape(os.path.relpath(curves, Path(page).parent))
+    return (
+        f"<p class='muted'>Learning curves: <a href='{link}'>{link}</a> (embedded for the "
+        f"{EMBEDDED_CURVES} best only, to keep this page small)</p>"
+    )
+
+
 def _experiment_section(name, info, metric, run, curves) -> str:
     changes = "".join(
         f"<tr><td><code>{escape(c['field'])}</code></td><td>{_value(c, 'base')}</td>"
@@ -163,7 +178,7 @@ def _experiment_section(name, info, metric, run, curves) -> str:
     )
     return (
         f'<section id="{escape(name)}"><h2>{escape(name)}</h2>'
-        f"<p>{escape(info['description'])}</p>{diff}{_image(curves, name + ' learning curves')}"
+        f"<p>{escape(info['description'])}</p>{diff}{curves}"
         f"<p>Best validation accuracy {_number(metric.get('best_val_accuracy'))} at epoch "
         f"{_number(metric.get('best_epoch'))} of {metric['epochs_run']}; test accuracy "
         f"{_number(metric.get('test_accuracy'))}, test loss {_number(metric.get('test_loss'))}."
@@ -200,7 +215,14 @@ def write_report(
     curves_by = dict(zip(names, curves, strict=True))
     order = rank(metrics_by)
     sections = "".join(
-        _experiment_section(n, infos_by[n], metrics_by[n], runs_by[n], curves_by[n]) for n in order
+        _experiment_section(
+            n,
+            infos_by[n],
+            metrics_by[n],
+            runs_by[n],
+            _curves(n, curves_by[n], position < EMBEDDED_CURVES, html_path),
+        )
+        for position, n in enumerate(order)
     )
     page = (
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}"
