@@ -3,6 +3,7 @@ per-experiment learning curves, the study's overlaid validation curves, a leader
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -179,13 +180,17 @@ def draw_curves(
             todo[cached] = (text, title, cached, settings)
         sources.append(cached)
     workers = max(1, min(workers, len(todo), len(os.sched_getaffinity(0))))
-    if workers == 1:
-        for job in todo.values():
-            _draw(job)
-    else:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            list(pool.map(_draw, todo.values(), chunksize=4))
+    step = max(10, len(todo) // 10)  # a progress line per ~10% on long runs
+    with contextlib.ExitStack() as stack:
+        if workers == 1:
+            finished = map(_draw, todo.values())
+        else:
+            context = multiprocessing.get_context("fork")
+            pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=context))
+            finished = pool.map(_draw, todo.values(), chunksize=4)
+        for done, _ in enumerate(finished, 1):
+            if done % step == 0 and done < len(todo):
+                print(f"curves: {done}/{len(todo)} drawn ({workers} processes)", flush=True)
     for name, cached in zip(names, sources, strict=True):
         shutil.copyfile(cached, folder / f"{name}.png")
     for stale in set(cache.iterdir()) - set(sources):
