@@ -63,7 +63,7 @@ def resource(key):
 
 
 def memory_mb(wildcards, attempt):
-    """The estimated peak memory of the training job, doubled on the first retry and so on."""
+    """The estimated peak memory of the training job, times the attempt: x2 on the first retry."""
     return RESOURCES[wildcards.exp]["mem_mb"] * attempt
 
 
