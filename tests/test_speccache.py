@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import valid_spec, write_spec
 
-import netspec.study
+import netspec.spec
 from netspec.errors import SpecError
 from netspec.speccache import SpecCache, content_key
 from netspec.study import load_study
@@ -31,13 +31,13 @@ def study(tmp_path):
 def compiled(monkeypatch):
     """Names of the specs the compiler really ran on (cache misses), in order."""
     names = []
-    real = netspec.study.compile_spec
+    real = netspec.spec.compile_spec
 
     def counting(path):
         names.append(os.path.basename(path))
         return real(path)
 
-    monkeypatch.setattr(netspec.study, "compile_spec", counting)
+    monkeypatch.setattr(netspec.spec, "compile_spec", counting)
     return names
 
 

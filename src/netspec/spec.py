@@ -21,6 +21,7 @@ from netspec.inference import Summary, infer
 from netspec.loading import PROSE, Resolved, display, resolve
 from netspec.optimizers import optimizer_args
 from netspec.schema import schema_problems, with_defaults
+from netspec.speccache import SpecCache
 from netspec.templates import lower
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -162,12 +163,25 @@ def spec_files(paths: list[Path | str]) -> list[Path]:
     return found
 
 
-def compile_all(paths: list[Path | str]) -> tuple[list[Experiment], list[Problem]]:
-    """Every experiment under `paths`, and every problem of those that failed."""
+def compile_all(
+    paths: list[Path | str], cache: str | Path | None = None
+) -> tuple[list[Experiment], list[Problem]]:
+    """Every experiment under `paths`, and every problem of those that failed.
+
+    `cache` names a file of compiled specs keyed by content (netspec.speccache): a spec whose
+    files are unchanged since the last call is not compiled again.
+    """
+    store = SpecCache(cache)
     experiments, problems = [], []
     for path in spec_files(paths):
-        try:
-            experiments.append(compile_spec(path))
-        except SpecError as error:
-            problems += error.problems
+        key, experiment = store.get(path)
+        if experiment is None:
+            try:
+                experiment = compile_spec(path)
+            except SpecError as error:
+                problems += error.problems
+                continue
+            store.put(key, experiment)
+        experiments.append(experiment)
+    store.save()
     return experiments, problems

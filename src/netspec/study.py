@@ -9,8 +9,7 @@ from netspec.diff import MISSING, differences
 from netspec.errors import SpecError
 from netspec.loading import resolve
 from netspec.schema import with_defaults
-from netspec.spec import Experiment, compile_spec, spec_files
-from netspec.speccache import SpecCache
+from netspec.spec import Experiment, compile_all, spec_files
 
 
 def load_study(
@@ -18,26 +17,13 @@ def load_study(
 ) -> dict[str, Experiment]:
     """Compile every experiment in `folder` (or just `ids`); one SpecError lists every problem.
 
-    `cache` names a file of compiled specs keyed by content (netspec.speccache): specs whose
-    files are unchanged since the last call are not validated again.
+    `cache`: see compile_all.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise SpecError.one(str(folder), None, "expected a folder of spec files; none found")
     paths = spec_files([folder]) if ids is None else [folder / f"{i}.json" for i in ids]
-    store = SpecCache(cache)
-    experiments, problems = [], []
-    for path in paths:
-        key, experiment = store.get(path)
-        if experiment is None:
-            try:
-                experiment = compile_spec(path)
-            except SpecError as error:
-                problems += error.problems
-                continue
-            store.put(key, experiment)
-        experiments.append(experiment)
-    store.save()
+    experiments, problems = compile_all(paths, cache)
     if problems:
         raise SpecError(problems)
     return {experiment.id: experiment for experiment in experiments}
