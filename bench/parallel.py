@@ -35,7 +35,7 @@ def study(folder: Path, epochs: int) -> list[str]:
             )
         )
     write_config(folder)
-    return [f"outputs/{name}/model.keras" for name in VARIANTS]
+    return [f"outputs/{name}/metrics.json" for name in VARIANTS]
 
 
 def run(folder: Path, cores: int, targets: list[str]) -> tuple[float, list[dict]]:

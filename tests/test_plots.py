@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from netspec import plots
+from netspec.history import best_val_accuracy
 
 
 def _history(best: float, epochs: int = 4) -> dict:
@@ -75,10 +76,8 @@ def figures(monkeypatch):
 def test_study_figures_name_the_best_past_a_readable_count(study, figures):
     _, names, files = study
     histories = {n: json.loads(Path(f).read_text()) for n, f in zip(names, files, strict=True)}
-    metrics = {
-        n: {"best_val_accuracy": max(h["metrics"]["val_accuracy"])} for n, h in histories.items()
-    }
-    plots.accuracy_bars(metrics, "unused.png", SMALL)
+    scores = {n: best_val_accuracy(h) for n, h in histories.items()}
+    plots.accuracy_bars(scores, "unused.png", SMALL)
     plots.comparison_plot(histories, "unused.png", SMALL)
     bars, comparison = figures
     labels = [t.get_text() for t in bars.axes[0].get_yticklabels()]

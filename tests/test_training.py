@@ -126,3 +126,19 @@ def test_a_spec_changed_since_planning_is_refused_before_training(tmp_path, digi
     assert result.returncode == 1
     assert f"{spec}: the spec changed after the workflow was planned" in result.stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_failed_run_leaves_no_older_runs_files(tmp_path):
+    # model.keras and predictions.npz are not Snakemake outputs (train.smk): the job itself must
+    # not let a failed retraining sit next to the previous run's model.
+    spec = write_spec(tmp_path, "again.json", valid_spec())
+    out = tmp_path / "out"
+    out.mkdir()
+    names = ("model.keras", "history.json", "predictions.npz", "run.json", "metrics.json")
+    for name in names:
+        (out / name).write_text("from an older run")
+    command = [sys.executable, "-m", "netspec.training", str(spec), str(tmp_path / "gone.npz")]
+    result = subprocess.run([*command, str(out)], capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "gone.npz" in result.stderr
+    assert [name for name in names if (out / name).exists()] == []

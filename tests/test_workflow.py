@@ -222,9 +222,8 @@ experiments = load_study(Path(sys.argv[1]) / "specs")
 for n in names:
     history_job(out / n / "history.json", out / n / "predictions.npz", out / n / "run.json",
                 out / n / "metrics.again.json")
-plots_job(names, names, [out / n / "history.json" for n in names],
-          [out / n / "metrics.json" for n in names], out / "curves", out / "c.png", out / "b.png",
-          {}, out / "cache")
+plots_job(names, names, [out / n / "history.json" for n in names], out / "curves", out / "c.png",
+          out / "b.png", {}, out / "cache")
 write_report([describe(experiments[n]) for n in names], [out / n / "metrics.json" for n in names],
              [out / n / "run.json" for n in names], [out / "curves" / f"{n}.png" for n in names],
              out / "c.png", out / "b.png", out / "r.html", out / "r.csv")

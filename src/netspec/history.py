@@ -17,6 +17,12 @@ def best_epoch(history: dict) -> int | None:
     return -max(finite)[1] + 1 if finite else None
 
 
+def best_val_accuracy(history: dict) -> float | None:
+    """The validation accuracy at the best epoch: what the study ranks experiments by."""
+    best = best_epoch(history)
+    return history["metrics"]["val_accuracy"][best - 1] if best else None
+
+
 def summarize(history: dict, y_true: np.ndarray, y_prob: np.ndarray, run: dict) -> dict:
     """The metrics.json of one experiment."""
     metrics = history["metrics"]
@@ -27,7 +33,7 @@ def summarize(history: dict, y_true: np.ndarray, y_prob: np.ndarray, run: dict) 
         "diverged": history["diverged"],
         "epochs_run": len(history["epochs"]),
         "best_epoch": best,
-        "best_val_accuracy": at_best.get("val_accuracy"),
+        "best_val_accuracy": best_val_accuracy(history),
         "best_val_loss": at_best.get("val_loss"),
         "final_val_accuracy": metrics["val_accuracy"][-1] if metrics.get("val_accuracy") else None,
         "train_accuracy_at_best": at_best.get("accuracy"),

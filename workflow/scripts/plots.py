@@ -9,7 +9,6 @@ plots_job(
     sm.params.names,
     sm.params.titles,
     sm.input.histories,
-    sm.input.metrics,
     sm.output.curves,
     sm.output.comparison,
     sm.output.bars,
