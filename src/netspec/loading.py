@@ -19,10 +19,14 @@ def display(path: Path) -> str:
     return _display(os.fspath(path), os.getcwd())
 
 
-@lru_cache(maxsize=8192)
-def _real(path: str, cwd: str) -> Path:
-    """Path.resolve, memoised: a base shared by a thousand variants is resolved once per run."""
-    return Path(cwd, path).resolve()
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file itself (device, inode), whatever the path's spelling, links included: one stat,
+    where resolving the path costs one per directory above it."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 @lru_cache(maxsize=8192)
@@ -127,10 +131,9 @@ def _inheritable(data: dict) -> dict:
     return {k: v for k, v in data.items() if k not in PROSE}
 
 
-def resolve(path: Path, _seen: tuple[Path, ...] = ()) -> Resolved:
+def resolve(path: Path, _seen: tuple[tuple[tuple[int, int] | None, Path], ...] = ()) -> Resolved:
     """Load `path` and merge its `extends` chain: objects deep-merge (child wins), lists replace."""
     path = Path(path)
-    real = _real(os.fspath(path), os.getcwd())
     name = display(path)
     data = read_json(path)
     if not isinstance(data, dict):
@@ -154,10 +157,11 @@ def resolve(path: Path, _seen: tuple[Path, ...] = ()) -> Resolved:
             f"expected an existing spec file, received "
             f"{parent_ref!r} ({display(parent_path)} not found)",
         )
-    if _real(os.fspath(parent_path), os.getcwd()) in (*_seen, real):
-        cycle = " -> ".join(display(p) for p in (*_seen, real, parent_path.resolve()))
+    seen = (*_seen, (_identity(path), path))
+    if _identity(parent_path) in (identity for identity, _ in seen):
+        cycle = " -> ".join(display(p) for p in (*(p for _, p in seen), parent_path))
         raise SpecError.one(name, ("extends",), f"extends forms a cycle: {cycle}")
-    parent = resolve(parent_path, (*_seen, real))
+    parent = resolve(parent_path, seen)
     merged = merge(_inheritable(parent.data), {k: v for k, v in data.items() if k != "extends"})
     return Resolved(path, merged, [(path, data), *parent.sources])
 

@@ -115,9 +115,7 @@ def comparison_plot(histories: dict[str, dict], path: str | Path, settings: dict
     _save(plt, fig, path, settings)
 
 
-def accuracy_bars(
-    scores: dict[str, float | None], path: str | Path, settings: dict | None = None
-):
+def accuracy_bars(scores: dict[str, float | None], path: str | Path, settings: dict | None = None):
     """Best validation accuracy per experiment ({name: score}, None for none), best on top;
     the TOP best past TOP experiments."""
     ranked = sorted(scores.items(), key=lambda item: item[1] or 0)

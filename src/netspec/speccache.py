@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import pickle
 from pathlib import Path
 
 import netspec
+from netspec.errors import SpecError
+from netspec.loading import read_json
 
 FORMAT = 1
 MAX_CHAIN = 64
@@ -45,8 +46,10 @@ def content_key(path: Path, fingerprint: str, files: dict | None = None) -> str 
         if current not in files:
             try:
                 raw = Path(current).read_bytes()
-                data = json.loads(raw)
-            except (OSError, ValueError):
+                # The compiler's own parse, memoised by path, size and mtime: a spec missing
+                # the cache is then not parsed a second time when it is compiled.
+                data = read_json(Path(current))
+            except (OSError, SpecError):
                 return None
             parent = data.get("extends") if isinstance(data, dict) else None
             files[current] = (raw, parent)
