@@ -330,4 +330,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # Every file is written and closed by now. A normal exit would then spend 1.1-1.4 s tearing
+    # down the interpreter with TensorFlow loaded (measured), outside the job's recorded wall
+    # time and inside every study's; exit at once instead, once the log has every line.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
