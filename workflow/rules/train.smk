@@ -5,8 +5,8 @@
 # the history step, metrics.json, computed in numpy from the predictions it just made.
 # Declared outputs are the files later jobs read. The job also writes model.keras and
 # predictions.npz beside them (first, so metrics.json, written last, vouches for all five), but
-# Snakemake does not track them: each declared output costs ~0.25 s per 1,000 experiments in every
-# plan (bench/README.md, figure 3). Deleting one of them retrains nothing; deleting metrics.json
+# Snakemake does not track them: each declared output costs every plan ~0.7 M Python calls
+# (~0.25 s here) per 1,000 experiments (bench/README.md, figure 3). Deleting one of them retrains nothing; deleting metrics.json
 # or `--forcerun train` does.
 rule train:
     input:
