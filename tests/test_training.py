@@ -142,3 +142,23 @@ def test_a_failed_run_leaves_no_older_runs_files(tmp_path):
     assert result.returncode != 0
     assert "gone.npz" in result.stderr
     assert [name for name in names if (out / name).exists()] == []
+
+
+def test_pipeline_yields_every_sample_each_epoch_in_a_seeded_order_without_the_autotuner():
+    import numpy as np
+
+    from netspec.training import pipeline
+
+    x = np.arange(50, dtype=np.float32).reshape(50, 1)
+    y = np.arange(50) % 10
+    data = pipeline((x, y), 16, shuffle_seed=3)
+    epochs = [np.concatenate([batch[0].numpy()[:, 0] for batch in data]) for _ in range(2)]
+    assert [len(b[0]) for b in data] == [16, 16, 16, 2]
+    assert all(sorted(epoch) == list(range(50)) for epoch in epochs)
+    assert list(epochs[0]) != list(epochs[1]), "reshuffled each epoch"
+    again = pipeline((x, y), 16, shuffle_seed=3)
+    assert list(np.concatenate([b[0].numpy()[:, 0] for b in again])) == list(epochs[0])
+    unshuffled = np.concatenate([b[0].numpy()[:, 0] for b in pipeline((x, y), 16, None)])
+    assert list(unshuffled) == list(range(50))
+    # The autotuner left a one-CPU job's CPU idle ~150 ms per epoch (bench/parallel.py, figure 4).
+    assert data.options().autotune.enabled is False

@@ -65,17 +65,27 @@ def split(arrays, data: dict, seed: int) -> dict[str, tuple[np.ndarray, np.ndarr
     }
 
 
+PREFETCH_BATCHES = 2
+
+
 def pipeline(pair: tuple[np.ndarray, np.ndarray], batch: int, shuffle_seed: int | None):
     """Batches as a cached, prefetched tf.data pipeline, reshuffled each epoch when seeded.
 
     Measured 1.34x faster per epoch than handing Keras the numpy arrays (bench/throughput.py),
-    at the price of more copies of the training set in memory (counted in resources.py)."""
+    at the price of more copies of the training set in memory (counted in resources.py).
+
+    tf.data's autotuner is off and the prefetch buffer fixed: nothing in this pipeline is
+    parallel, so the buffer size was all it could tune, and on a job with one CPU it left that CPU
+    idle ~150 ms per epoch (perf sched; its waits time out at 20, 40, 80 ms), 25% of a digits
+    epoch and most of why two jobs on two cores ran slower than one alone (bench/parallel.py)."""
     import tensorflow as tf
 
     data = tf.data.Dataset.from_tensor_slices(pair).cache()
     if shuffle_seed is not None:
         data = data.shuffle(len(pair[1]), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return data.batch(batch).prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return data.batch(batch).prefetch(PREFETCH_BATCHES).with_options(options)
 
 
 def finite(value) -> float | None:
@@ -189,8 +199,9 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
         verbose=0,
     )
 
-    x_test, y_test = sets["test"]
-    y_prob = model.predict(x_test, batch_size=max(training["batch_size"], 256), verbose=0)
+    y_test = sets["test"][1]
+    test_batches = pipeline(sets["test"], max(training["batch_size"], 256), None)
+    y_prob = model.predict(test_batches, verbose=0)  # in order: unshuffled
     model.save(out["model"])
     np.savez(out["predictions"], y_true=y_test, y_prob=y_prob.astype(np.float32))
     diverged = any(e.get("loss") is None for e in epochs)
