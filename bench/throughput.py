@@ -7,6 +7,7 @@ runs in its own process (TensorFlow's thread pools are fixed at start-up): one w
 slice, then the best of two timed epochs.
 
 Run: python bench/throughput.py [--samples 8192]
+     python bench/throughput.py --pipelines   (the input pipeline alone, epochs alternating)
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
-from _util import SEED_SPEC, report
+from _util import ROOT, SEED_SPEC, median, report
 
 SPEC = SEED_SPEC
 
@@ -79,6 +81,104 @@ def worker(threads: int, batch: int, jit: bool, pipeline: str, samples: int) -> 
         "gflops": flops / seconds / 1e9,
         "forward_mflops_per_sample": experiment.summary.flops / 1e6,
     }
+
+
+PIPELINE_CASES = [  # (label, model, threads, pinned to one CPU)
+    ("seed CNN, 8,192 samples, 2 threads", "seed", 2, False),
+    ("seed CNN, 8,192 samples, 1 thread", "seed", 1, False),
+    ("digits variant of the default study, 1 thread, pinned to one CPU", "digits", 1, True),
+]
+
+
+def pipelines_worker(model_kind: str, threads: int, pinned: bool, rounds: int) -> dict:
+    """Epoch seconds for the same model fed three ways, epochs alternating in one process (order
+    reversed every other round): numpy arrays (Keras' own tf.data adapter), netspec's pipeline
+    (autotuner off, 2 batches prefetched), and the same pipeline with the prefetch left to
+    tf.data's autotuner."""
+    import numpy as np
+
+    from netspec.spec import compile_spec
+    from netspec.training import configure_tensorflow, pipeline, split
+
+    if pinned:
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    configure_tensorflow(threads, 0, False)
+    import tensorflow as tf
+
+    from netspec.compiler import build
+
+    with tempfile.TemporaryDirectory() as folder:
+        if model_kind == "seed":
+            spec, batch = {**SPEC, "training": {"batch_size": 128}}, 128
+            rng = np.random.default_rng(0)
+            x = rng.random((8192, 28, 28, 1), dtype=np.float32)
+            y = rng.integers(0, 10, 8192)
+        else:
+            from netspec.datasets import load_prepared, prepare
+
+            spec = json.loads((ROOT / "specs/_base.json").read_text())
+            spec = {key: spec[key] for key in ("data", "model", "optimizer", "training")}
+            spec["model"]["dropout"] = 0.1
+            batch = spec["training"]["batch_size"]
+            prepare("digits", Path(folder) / "digits.npz")
+            arrays = load_prepared(Path(folder) / "digits.npz")
+            x, y = split(
+                arrays, {**spec["data"], "max_train_samples": None, "max_test_samples": None}, 0
+            )["train"]
+        (Path(folder) / "s.json").write_text(json.dumps(spec))
+        experiment = compile_spec(Path(folder) / "s.json")
+    model = build(experiment)
+    autotuned = tf.data.Dataset.from_tensor_slices((x, y)).cache().shuffle(len(y), seed=0)
+    autotuned = autotuned.batch(batch).prefetch(tf.data.AUTOTUNE)
+    ours = pipeline((x, y), batch, 0)
+    feeds = {
+        "numpy": lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0),
+        "netspec": lambda: model.fit(ours, epochs=1, verbose=0),
+        "autotuned": lambda: model.fit(autotuned, epochs=1, verbose=0),
+    }
+    for fit in feeds.values():  # warm-up: tracing
+        fit()
+    times = {name: [] for name in feeds}
+    for index in range(rounds):
+        for name in list(feeds)[:: 1 if index % 2 == 0 else -1]:
+            start = time.perf_counter()
+            feeds[name]()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def _paired_ratio(times: dict, a: str, b: str) -> float:
+    return median([x / y for x, y in zip(times[a], times[b], strict=True)])
+
+
+def pipelines(rounds: int) -> list[str]:
+    lines = []
+    for label, model_kind, threads, pinned in PIPELINE_CASES:
+        command = [
+            sys.executable,
+            __file__,
+            "--pipeline-worker",
+            model_kind,
+            str(threads),
+            "1" if pinned else "0",
+            str(rounds),
+        ]
+        result = subprocess.run(
+            command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        )
+        if result.returncode != 0:
+            lines.append(f"{label}: failed: {result.stderr.strip().splitlines()[-1]}")
+            continue
+        times = json.loads(result.stdout.strip().splitlines()[-1])
+        ratio = partial(_paired_ratio, times)
+        lines.append(
+            f"{label}: median epoch numpy {median(times['numpy']):.3f} s, netspec "
+            f"{median(times['netspec']):.3f} s, autotuned {median(times['autotuned']):.3f} s; "
+            f"per-round ratios (median of {rounds}): numpy / netspec "
+            f"{ratio('numpy', 'netspec'):.3f}, autotuned / netspec "
+            f"{ratio('autotuned', 'netspec'):.3f}"
+        )
+    return lines
 
 
 def _pools(threads: int):
@@ -187,9 +287,19 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=8192)
     parser.add_argument("--worker", nargs=4, metavar=("THREADS", "BATCH", "JIT", "PIPELINE"))
     parser.add_argument("--controls", action="store_true", help="only the controls (fast)")
+    parser.add_argument("--pipelines", action="store_true", help="only the input pipeline lever")
+    parser.add_argument("--rounds", type=int, default=5, help="alternations for --pipelines")
+    parser.add_argument("--pipeline-worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.controls:
         report(controls())
+        return
+    if args.pipelines:
+        report(pipelines(args.rounds))
+        return
+    if args.pipeline_worker:
+        model_kind, threads, pinned, rounds = args.pipeline_worker
+        print(json.dumps(pipelines_worker(model_kind, int(threads), pinned == "1", int(rounds))))
         return
     if args.worker:
         threads, batch, jit, pipeline = args.worker
