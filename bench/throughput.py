@@ -38,6 +38,14 @@ CONFIGS = [  # (label, threads, batch, jit, pipeline)
 ]
 
 
+def autotuned_pipeline(x, y, batch: int):
+    """netspec's pipeline as it was before, with tf.data's autotuner sizing the prefetch."""
+    import tensorflow as tf
+
+    data = tf.data.Dataset.from_tensor_slices((x, y)).cache().shuffle(len(y), seed=0)
+    return data.batch(batch).prefetch(tf.data.AUTOTUNE)
+
+
 def worker(threads: int, batch: int, jit: bool, pipeline: str, samples: int) -> dict:
     import numpy as np
 
@@ -46,7 +54,6 @@ def worker(threads: int, batch: int, jit: bool, pipeline: str, samples: int) -> 
     from netspec.training import pipeline as netspec_pipeline
 
     configure_tensorflow(threads, 0, False)
-    import tensorflow as tf
 
     from netspec.compiler import build
 
@@ -61,9 +68,8 @@ def worker(threads: int, batch: int, jit: bool, pipeline: str, samples: int) -> 
     if pipeline == "tfdata":  # what netspec.training feeds Keras
         data = netspec_pipeline((x, y), batch, 0)
         fit = lambda: model.fit(data, epochs=1, verbose=0)  # noqa: E731
-    elif pipeline == "tfdata-autotune":  # the same with tf.data's autotuner sizing the prefetch
-        data = tf.data.Dataset.from_tensor_slices((x, y)).cache().shuffle(samples, seed=0)
-        data = data.batch(batch).prefetch(tf.data.AUTOTUNE)
+    elif pipeline == "tfdata-autotune":
+        data = autotuned_pipeline(x, y, batch)
         fit = lambda: model.fit(data, epochs=1, verbose=0)  # noqa: E731
     else:
         fit = lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0)  # noqa: E731
@@ -103,7 +109,6 @@ def pipelines_worker(model_kind: str, threads: int, pinned: bool, rounds: int) -
     if pinned:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     configure_tensorflow(threads, 0, False)
-    import tensorflow as tf
 
     from netspec.compiler import build
 
@@ -128,8 +133,7 @@ def pipelines_worker(model_kind: str, threads: int, pinned: bool, rounds: int) -
         (Path(folder) / "s.json").write_text(json.dumps(spec))
         experiment = compile_spec(Path(folder) / "s.json")
     model = build(experiment)
-    autotuned = tf.data.Dataset.from_tensor_slices((x, y)).cache().shuffle(len(y), seed=0)
-    autotuned = autotuned.batch(batch).prefetch(tf.data.AUTOTUNE)
+    autotuned = autotuned_pipeline(x, y, batch)
     ours = pipeline((x, y), batch, 0)
     feeds = {
         "numpy": lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0),

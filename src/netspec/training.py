@@ -71,13 +71,14 @@ PREFETCH_BATCHES = 2
 def pipeline(pair: tuple[np.ndarray, np.ndarray], batch: int, shuffle_seed: int | None):
     """Batches as a cached, prefetched tf.data pipeline, reshuffled each epoch when seeded.
 
-    Measured 1.34x faster per epoch than handing Keras the numpy arrays (bench/throughput.py),
-    at the price of more copies of the training set in memory (counted in resources.py).
+    Measured 1.03-1.28x faster per epoch than handing Keras the numpy arrays (bench/throughput.py
+    --pipelines), at the price of more copies of the training set in memory (counted in
+    resources.py).
 
     tf.data's autotuner is off and the prefetch buffer fixed: nothing in this pipeline is
     parallel, so the buffer size was all it could tune, and on a job with one CPU it left that CPU
-    idle ~150 ms per epoch (perf sched; its waits time out at 20, 40, 80 ms), 25% of a digits
-    epoch and most of why two jobs on two cores ran slower than one alone (bench/parallel.py)."""
+    idle ~150 ms per epoch (perf sched; its waits time out at 20, 40, 80 ms): a digits epoch took
+    1.75x as long, and two jobs on two cores ran slower than one alone (bench/parallel.py)."""
     import tensorflow as tf
 
     data = tf.data.Dataset.from_tensor_slices(pair).cache()
