@@ -46,10 +46,18 @@ def autotuned_pipeline(x, y, batch: int):
     return data.batch(batch).prefetch(tf.data.AUTOTUNE)
 
 
+def compile_dict(spec: dict):
+    """A spec given as a dict, compiled as netspec compiles a file."""
+    from netspec.spec import compile_spec
+
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "s.json").write_text(json.dumps(spec))
+        return compile_spec(Path(folder) / "s.json")
+
+
 def worker(threads: int, batch: int, jit: bool, pipeline: str, samples: int) -> dict:
     import numpy as np
 
-    from netspec.spec import compile_spec
     from netspec.training import configure_tensorflow
     from netspec.training import pipeline as netspec_pipeline
 
@@ -57,10 +65,7 @@ def worker(threads: int, batch: int, jit: bool, pipeline: str, samples: int) -> 
 
     from netspec.compiler import build
 
-    with tempfile.TemporaryDirectory() as folder:
-        spec = {**SPEC, "training": {"batch_size": batch, "jit_compile": jit}}
-        (Path(folder) / "s.json").write_text(json.dumps(spec))
-        experiment = compile_spec(Path(folder) / "s.json")
+    experiment = compile_dict({**SPEC, "training": {"batch_size": batch, "jit_compile": jit}})
     model = build(experiment)
     rng = np.random.default_rng(0)
     x = rng.random((samples, 28, 28, 1), dtype=np.float32)
@@ -103,7 +108,6 @@ def pipelines_worker(model_kind: str, threads: int, pinned: bool, rounds: int) -
     tf.data's autotuner."""
     import numpy as np
 
-    from netspec.spec import compile_spec
     from netspec.training import configure_tensorflow, pipeline, split
 
     if pinned:
@@ -130,9 +134,7 @@ def pipelines_worker(model_kind: str, threads: int, pinned: bool, rounds: int) -
             x, y = split(
                 arrays, {**spec["data"], "max_train_samples": None, "max_test_samples": None}, 0
             )["train"]
-        (Path(folder) / "s.json").write_text(json.dumps(spec))
-        experiment = compile_spec(Path(folder) / "s.json")
-    model = build(experiment)
+    model = build(compile_dict(spec))
     autotuned = autotuned_pipeline(x, y, batch)
     ours = pipeline((x, y), batch, 0)
     feeds = {
