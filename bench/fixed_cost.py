@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from _util import median, report, timed
 
-from netspec.datasets import prepare
+from netspec.data.prepare import prepare
 
 STEPS = [
     "train_called",
@@ -33,7 +33,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     # The bare import, timed as the job is: seconds from process start to just after it.
-    probe = "import tensorflow\nfrom netspec.training import process_age\nprint(process_age())"
+    probe = (
+        "import tensorflow\nfrom netspec.train.provenance import process_age\nprint(process_age())"
+    )
     bare = [
         float(timed([sys.executable, "-c", probe])[1].stdout.split()[-1])
         for _ in range(args.repeat)
@@ -80,7 +82,7 @@ def main() -> None:
                     [
                         sys.executable,
                         "-m",
-                        "netspec.training",
+                        "netspec.train.training",
                         str(spec),
                         str(prepared),
                         str(out),

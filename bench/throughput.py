@@ -48,7 +48,7 @@ def autotuned_pipeline(x, y, batch: int):
 
 def compile_dict(spec: dict):
     """A spec given as a dict, compiled as netspec compiles a file."""
-    from netspec.spec import compile_spec
+    from netspec.spec.compile import compile_spec
 
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / "s.json").write_text(json.dumps(spec))
@@ -58,19 +58,19 @@ def compile_dict(spec: dict):
 def worker(threads: int, batch: int, jit: bool, pipeline: str, samples: int) -> dict:
     import numpy as np
 
-    from netspec.training import configure_tensorflow
-    from netspec.training import pipeline as netspec_pipeline
+    from netspec.train.pipeline import pipeline as netspec_pipeline
+    from netspec.train.training import configure_tensorflow
 
     configure_tensorflow(threads, 0, False)
 
-    from netspec.compiler import build
+    from netspec.train.keras_build import build
 
     experiment = compile_dict({**SPEC, "training": {"batch_size": batch, "jit_compile": jit}})
     model = build(experiment)
     rng = np.random.default_rng(0)
     x = rng.random((samples, 28, 28, 1), dtype=np.float32)
     y = rng.integers(0, 10, samples)
-    if pipeline == "tfdata":  # what netspec.training feeds Keras
+    if pipeline == "tfdata":  # what netspec.train.training feeds Keras
         data = netspec_pipeline((x, y), batch, 0)
         fit = lambda: model.fit(data, epochs=1, verbose=0)  # noqa: E731
     elif pipeline == "tfdata-autotune":
@@ -108,13 +108,14 @@ def pipelines_worker(model_kind: str, threads: int, pinned: bool, rounds: int) -
     tf.data's autotuner."""
     import numpy as np
 
-    from netspec.training import configure_tensorflow, pipeline, split
+    from netspec.train.pipeline import pipeline, split
+    from netspec.train.training import configure_tensorflow
 
     if pinned:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     configure_tensorflow(threads, 0, False)
 
-    from netspec.compiler import build
+    from netspec.train.keras_build import build
 
     with tempfile.TemporaryDirectory() as folder:
         if model_kind == "seed":
@@ -123,7 +124,7 @@ def pipelines_worker(model_kind: str, threads: int, pinned: bool, rounds: int) -
             x = rng.random((8192, 28, 28, 1), dtype=np.float32)
             y = rng.integers(0, 10, 8192)
         else:
-            from netspec.datasets import load_prepared, prepare
+            from netspec.data.prepare import load_prepared, prepare
 
             spec = json.loads((ROOT / "specs/_base.json").read_text())
             spec = {key: spec[key] for key in ("data", "model", "optimizer", "training")}

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 from _util import SEED_SPEC, median, report
 
-from netspec.spec import compile_spec
-from netspec.training import configure_tensorflow, first_batch_callback, progress_callback
+from netspec.spec.compile import compile_spec
+from netspec.train.training import configure_tensorflow, first_batch_callback, progress_callback
 
 SPEC = SEED_SPEC
 
@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     keras = configure_tensorflow(args.threads, 0, False)
-    from netspec.compiler import build
+    from netspec.train.keras_build import build
 
     rng = np.random.default_rng(0)
     x = rng.random((args.samples, 28, 28, 1), dtype=np.float32)
@@ -80,7 +80,7 @@ def main() -> None:
         experiment = compile_spec(folder / "seed.json")
         models = {"netspec": build(experiment), "hand": hand_written(keras)}
         callbacks = {
-            "netspec": [  # exactly the callbacks netspec.training.train uses
+            "netspec": [  # exactly the callbacks netspec.train.training.train uses
                 progress_callback(keras, folder, experiment.digest, [], args.rounds),
                 first_batch_callback(keras, {}, time.perf_counter()),
             ],

@@ -1,9 +1,10 @@
-"""Datasets: the bundled digits, Keras' loaders on a faked offline cache, user npz files."""
+"""Datasets: every registered one prepared from its cache files, the offline errors, user npz files."""
 
 from __future__ import annotations
 
 import gzip
 import os
+import pickle
 import subprocess
 import sys
 
@@ -11,8 +12,10 @@ import numpy as np
 import pytest
 from conftest import valid_spec, write_spec
 
-from netspec.datasets import DATASETS, load_prepared, prepare
-from netspec.spec import compile_spec
+from netspec.data.kinds import DATASETS
+from netspec.data.prepare import load_prepared, prepare
+from netspec.errors import SpecError
+from netspec.spec.compile import compile_spec
 
 
 def test_digits_are_prepared_scaled_with_a_channel_axis(tmp_path):
@@ -31,10 +34,144 @@ def write_idx(path, array, magic):
         handle.write(header + array.astype(np.uint8).tobytes())
 
 
+def fake_arrays(shape, train=30, test=10, seed=0):
+    """Small uint8 images of `shape` and labels covering all ten classes."""
+    rng = np.random.default_rng(seed)
+    x_train = rng.integers(0, 256, (train, *shape), dtype=np.uint8)
+    x_test = rng.integers(0, 256, (test, *shape), dtype=np.uint8)
+    return x_train, np.arange(train) % 10, x_test, np.arange(test) % 10
+
+
+def fake_mnist(cache):
+    arrays = fake_arrays((28, 28))
+    names = ("x_train", "y_train", "x_test", "y_test")
+    np.savez(cache / "mnist.npz", **dict(zip(names, arrays, strict=True)))
+    return arrays
+
+
+def fake_fashion_mnist(cache):
+    arrays = fake_arrays((28, 28), seed=1)
+    folder = cache / "fashion-mnist"
+    folder.mkdir()
+    names = ("train-images", "train-labels", "t10k-images", "t10k-labels")
+    for name, array in zip(names, arrays, strict=True):
+        magic = 2051 if name.endswith("images") else 2049
+        write_idx(folder / f"{name}-idx{array.ndim}-ubyte.gz", array, magic)
+    return arrays
+
+
+def fake_cifar10(cache):
+    """The Python pickles of Keras' extracted archive: 5 training batches and a test batch,
+    each {b"data": (n, 3072) uint8 in channel-major order, b"labels": list}."""
+    x_train, y_train, x_test, y_test = fake_arrays((32, 32, 3), train=50, seed=2)
+    folder = cache / "cifar-10-batches-py-target" / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    batches = [(x_train[i * 10 : (i + 1) * 10], y_train[i * 10 : (i + 1) * 10]) for i in range(5)]
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    for name, (x, y) in zip(names, [*batches, (x_test, y_test)], strict=True):
+        channel_major = x.transpose(0, 3, 1, 2).reshape(len(x), -1)
+        with open(folder / name, "wb") as handle:
+            pickle.dump({b"data": channel_major, b"labels": [int(v) for v in y]}, handle)
+    return x_train, y_train, x_test, y_test
+
+
+def digits_from_sklearn(cache):
+    """Bundled with scikit-learn: nothing to fake; the expected split is sklearn's own."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    x_train, x_test, y_train, y_test = train_test_split(
+        digits.images, digits.target, test_size=0.25, random_state=0, stratify=digits.target
+    )
+    return x_train, y_train, x_test, y_test
+
+
+# One cache writer per registered dataset: a dataset registered without one fails the test below.
+CACHES = {
+    "digits": digits_from_sklearn,
+    "mnist": fake_mnist,
+    "fashion_mnist": fake_fashion_mnist,
+    "cifar10": fake_cifar10,
+}
+
+
+def test_every_registered_dataset_has_a_cache_writer_here():
+    assert set(CACHES) == set(DATASETS)
+
+
+@pytest.mark.parametrize("name", list(DATASETS))
+def test_every_registered_dataset_is_prepared_from_its_cache(name, tmp_path, monkeypatch):
+    """The real reader of each dataset, on files laid out as Keras' cache lays them out."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    cache = tmp_path / "keras" / "datasets"
+    cache.mkdir(parents=True)
+    x_train, y_train, x_test, y_test = CACHES[name](cache)
+    kind = DATASETS[name]
+    assert all((cache / file).is_file() for file in kind.cache_files)
+    summary = prepare(name, tmp_path / "prepared.npz")
+    assert summary["train"] == len(x_train) and summary["test"] == len(x_test)
+    loaded = load_prepared(tmp_path / "prepared.npz")
+    assert loaded[0].shape == (len(x_train), *kind.input_shape)
+    assert loaded[2].shape == (len(x_test), *kind.input_shape)
+    expected = np.asarray(x_train, dtype=np.float32).reshape(loaded[0].shape) / kind.pixel_max
+    np.testing.assert_allclose(loaded[0], expected, rtol=1e-6)
+    np.testing.assert_array_equal(loaded[1], y_train)
+    np.testing.assert_array_equal(loaded[3], y_test)
+    assert loaded[1].max() < kind.num_classes
+
+
+def test_a_corrupt_cache_file_is_a_clear_error_naming_where_it_belongs(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    cache = tmp_path / "keras" / "datasets"
+    cache.mkdir(parents=True)
+    (cache / "mnist.npz").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(SpecError) as caught:
+        prepare("mnist", tmp_path / "m.npz")
+    message = str(caught.value)
+    assert message.startswith("mnist: $.data.dataset: could not load dataset 'mnist'")
+    assert f"Put mnist.npz in {cache} " in message and '{"npz": "path"}' in message
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_a_cache_with_the_wrong_image_shape_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    cache = tmp_path / "keras" / "datasets"
+    cache.mkdir(parents=True)
+    x_train, y_train, x_test, y_test = fake_arrays((32, 32))
+    np.savez(cache / "mnist.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    with pytest.raises(
+        SpecError, match=r"expected images of shape \(28, 28, 1\), found \(32, 32, 1\)"
+    ):
+        prepare("mnist", tmp_path / "m.npz")
+
+
+def test_a_cifar_batch_naming_other_code_is_refused_without_running_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    cache = tmp_path / "keras" / "datasets"
+    cache.mkdir(parents=True)
+    fake_cifar10(cache)
+    marker = tmp_path / "ran"
+    hostile = cache / "cifar-10-batches-py-target" / "cifar-10-batches-py" / "test_batch"
+    hostile.write_bytes(pickle.dumps(Hostile(str(marker))))
+    with pytest.raises(SpecError, match="refused to load posix.system"):
+        prepare("cifar10", tmp_path / "c.npz")
+    assert not marker.exists()
+
+
+class Hostile:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
 def keras_prepare(home, dataset, target):
-    """Run prepare() in a fresh process: Keras reads KERAS_HOME when it is imported."""
+    """Run prepare() in a fresh process, as the data job does."""
     code = (
-        "import sys; from netspec.datasets import prepare; print(prepare(sys.argv[1], sys.argv[2]))"
+        "import sys; from netspec.data.prepare import prepare; "
+        "print(prepare(sys.argv[1], sys.argv[2]))"
     )
     env = {**os.environ, "KERAS_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run(
@@ -47,33 +184,15 @@ def keras_prepare(home, dataset, target):
 
 
 @pytest.mark.slow
-def test_fashion_mnist_real_loader_reads_a_faked_cache(tmp_path):
-    cache = tmp_path / "keras" / "datasets" / "fashion-mnist"
-    cache.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    x_train, x_test = rng.integers(0, 256, (30, 28, 28)), rng.integers(0, 256, (10, 28, 28))
-    y_train, y_test = np.arange(30) % 10, np.arange(10)
-    write_idx(cache / "train-images-idx3-ubyte.gz", x_train, 2051)
-    write_idx(cache / "train-labels-idx1-ubyte.gz", y_train, 2049)
-    write_idx(cache / "t10k-images-idx3-ubyte.gz", x_test, 2051)
-    write_idx(cache / "t10k-labels-idx1-ubyte.gz", y_test, 2049)
-    result = keras_prepare(tmp_path / "keras", "fashion_mnist", tmp_path / "f.npz")
-    assert result.returncode == 0, result.stderr[-2000:]
-    loaded = load_prepared(tmp_path / "f.npz")
-    assert loaded[0].shape == (30, 28, 28, 1) and loaded[2].shape == (10, 28, 28, 1)
-    np.testing.assert_allclose(loaded[0][..., 0], x_train / 255, rtol=1e-6)
-    np.testing.assert_array_equal(loaded[1], y_train)
-
-
-@pytest.mark.slow
-def test_mnist_offline_with_a_bad_cache_is_a_clear_error(tmp_path):
-    cache = tmp_path / "keras" / "datasets"
-    cache.mkdir(parents=True)
-    np.savez(cache / "mnist.npz", x_train=np.zeros((2, 28, 28)))  # fails Keras' hash check
+def test_a_missing_cache_offline_is_a_clear_error(tmp_path):
+    """No cache file: Keras' own loader tries to download, fails offline, and the user reads
+    what failed and where the file belongs."""
+    (tmp_path / "keras").mkdir()
     result = keras_prepare(tmp_path / "keras", "mnist", tmp_path / "m.npz")
     assert result.returncode != 0
-    assert "keras.datasets.mnist.load_data() failed" in result.stderr
-    assert "mnist.npz" in result.stderr and '{"npz": "path"}' in result.stderr
+    assert "could not load dataset 'mnist'" in result.stderr
+    assert f"Put mnist.npz in {tmp_path / 'keras' / 'datasets'} " in result.stderr
+    assert '{"npz": "path"}' in result.stderr
     assert not (tmp_path / "m.npz").exists()
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from dataclasses import replace
 
 import pytest
 
-from netspec import plots
-from netspec.history import best_val_accuracy
+from netspec.results import plots
+from netspec.results.metrics import best_val_accuracy
+from netspec.results.study import Figures, Run
 
 
 def _history(best: float, epochs: int = 4) -> dict:
@@ -28,38 +29,42 @@ def _history(best: float, epochs: int = 4) -> dict:
 
 @pytest.fixture
 def study(tmp_path):
-    names = [f"e{i:02d}" for i in range(25)]
-    files = []
-    for index, name in enumerate(names):
-        path = tmp_path / f"{name}.json"
-        path.write_text(json.dumps(_history(0.5 + index / 100)))
-        files.append(str(path))
-    return tmp_path, names, files
+    runs = []
+    for index in range(25):
+        run = Run(f"e{index:02d}", tmp_path / f"e{index:02d}")
+        run.folder.mkdir()
+        run.history_file.write_text(json.dumps(_history(0.5 + index / 100)))
+        runs.append(run)
+    return tmp_path, runs
 
 
 SMALL = {"dpi": 20, "width": 4, "height": 2}
 
 
+def _figures(folder):
+    return Figures(folder, folder / "comparison.png", folder / "accuracy.png")
+
+
 def test_curves_are_drawn_once_and_the_cache_keeps_only_this_study(study):
-    folder, names, files = study
-    args = (folder / "curves", SMALL, folder / "cache")
-    assert plots.draw_curves(names[:3], names[:3], files[:3], *args) == (3, 0)
+    folder, runs = study
+    args = (_figures(folder / "curves"), SMALL, folder / "cache")
+    assert plots.draw_curves(runs[:3], *args) == (3, 0)
     first = (folder / "curves/e00.png").read_bytes()
-    assert plots.draw_curves(names[:3], names[:3], files[:3], *args) == (0, 3)
+    assert plots.draw_curves(runs[:3], *args) == (0, 3)
     assert (folder / "curves/e00.png").read_bytes() == first
     # A new title redraws that curve only; the cache drops the entry nobody uses any more.
-    titles = ["renamed", *names[1:3]]
-    assert plots.draw_curves(names[:3], titles, files[:3], *args) == (1, 2)
+    renamed = [replace(runs[0], description="renamed"), *runs[1:3]]
+    assert plots.draw_curves(renamed, *args) == (1, 2)
     assert len(list((folder / "cache").iterdir())) == 3
-    assert plots.draw_curves(names[:2], titles[:2], files[:2], *args) == (0, 2)
+    assert plots.draw_curves(renamed[:2], *args) == (0, 2)
     assert len(list((folder / "cache").iterdir())) == 2
 
 
 def test_parallel_drawing_writes_the_same_files_as_serial(study):
-    folder, names, files = study
-    plots.draw_curves(names[:6], names[:6], files[:6], folder / "a", SMALL, folder / "ca", 1)
-    plots.draw_curves(names[:6], names[:6], files[:6], folder / "b", SMALL, folder / "cb", 2)
-    for name in names[:6]:
+    folder, runs = study
+    plots.draw_curves(runs[:6], _figures(folder / "a"), SMALL, folder / "ca", 1)
+    plots.draw_curves(runs[:6], _figures(folder / "b"), SMALL, folder / "cb", 2)
+    for name in (run.id for run in runs[:6]):
         assert (folder / "a" / f"{name}.png").read_bytes() == (
             folder / "b" / f"{name}.png"
         ).read_bytes()
@@ -74,8 +79,9 @@ def figures(monkeypatch):
 
 
 def test_study_figures_name_the_best_past_a_readable_count(study, figures):
-    _, names, files = study
-    histories = {n: json.loads(Path(f).read_text()) for n, f in zip(names, files, strict=True)}
+    _, runs = study
+    names = [run.id for run in runs]
+    histories = {run.id: run.history for run in runs}
     scores = {n: best_val_accuracy(h) for n, h in histories.items()}
     plots.accuracy_bars(scores, "unused.png", SMALL)
     plots.comparison_plot(histories, "unused.png", SMALL)
@@ -89,10 +95,9 @@ def test_study_figures_name_the_best_past_a_readable_count(study, figures):
 
 
 def test_a_small_study_keeps_the_seed_layout(study, figures):
-    _, names, files = study
-    histories = {
-        n: json.loads(Path(f).read_text()) for n, f in zip(names[:5], files[:5], strict=True)
-    }
+    _, runs = study
+    names = [run.id for run in runs]
+    histories = {run.id: run.history for run in runs[:5]}
     plots.comparison_plot(histories, "unused.png", SMALL)
     (comparison,) = figures
     assert [t.get_text() for t in comparison.axes[0].get_legend().get_texts()] == names[:5]

@@ -9,15 +9,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netspec.cli import main
-from netspec.datasets import DATASETS
+from netspec.data.kinds import DATASETS
 from netspec.errors import SpecError
-from netspec.layers import ACTIVATIONS, LAYERS
-from netspec.optimizers import OPTIMIZERS
-from netspec.schema import schema_problems
-from netspec.spec import compile_spec
+from netspec.spec.compile import compile_spec
+from netspec.spec.layers import ACTIVATIONS, LAYERS
+from netspec.spec.optimizers import OPTIMIZERS
+from netspec.spec.validation import schema_problems
 
 keras = pytest.importorskip("keras")
-from netspec.compiler import build  # noqa: E402
+from netspec.train.keras_build import build  # noqa: E402
 
 small = st.integers(1, 12)
 size = st.one_of(st.integers(1, 9), st.lists(st.integers(1, 9), min_size=2, max_size=2))

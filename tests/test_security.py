@@ -6,7 +6,7 @@ import pytest
 from conftest import valid_spec, write_spec
 
 from netspec.errors import SpecError
-from netspec.spec import compile_spec
+from netspec.spec.compile import compile_spec
 
 HOSTILE = [
     "os.system",

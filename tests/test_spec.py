@@ -8,8 +8,8 @@ import pytest
 from conftest import valid_spec, write_spec
 
 from netspec.errors import SpecError
-from netspec.loading import merge
-from netspec.spec import compile_all, compile_spec, spec_files
+from netspec.spec.compile import compile_all, compile_spec, spec_files
+from netspec.spec.loading import merge
 
 
 def test_merge_deep_merges_objects_and_replaces_lists():

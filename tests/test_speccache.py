@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from conftest import valid_spec, write_spec
 
-import netspec.spec
+import netspec.spec.compile
 from netspec.errors import SpecError
-from netspec.speccache import SpecCache, content_key
-from netspec.study import load_study
+from netspec.spec.speccache import SpecCache, content_key
+from netspec.spec.study import load_study
 
 
 @pytest.fixture
@@ -31,13 +31,13 @@ def study(tmp_path):
 def compiled(monkeypatch):
     """Names of the specs the compiler really ran on (cache misses), in order."""
     names = []
-    real = netspec.spec.compile_spec
+    real = netspec.spec.compile.compile_spec
 
     def counting(path):
         names.append(os.path.basename(path))
         return real(path)
 
-    monkeypatch.setattr(netspec.spec, "compile_spec", counting)
+    monkeypatch.setattr(netspec.spec.compile, "compile_spec", counting)
     return names
 
 

@@ -11,8 +11,8 @@ import time
 import pytest
 from conftest import valid_spec, write_spec
 
-from netspec.datasets import prepare
-from netspec.history import history_job
+from netspec.data.prepare import prepare
+from netspec.results.metrics import metrics_job
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,7 @@ def digits(tmp_path_factory):
 
 
 def run_training(spec, data, out, wait=True):
-    command = [sys.executable, "-m", "netspec.training", str(spec), str(data), str(out), "1"]
+    command = [sys.executable, "-m", "netspec.train", str(spec), str(data), str(out), "1"]
     if not wait:
         return subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -87,13 +87,13 @@ def test_diverged_run_is_a_result_not_a_crash(tmp_path, digits):
     metrics = json.loads((out / "metrics.json").read_text())  # the job's last step
     assert metrics["diverged"] is True
     assert metrics["test_accuracy"] is None
-    recomputed = history_job(
+    recomputed = metrics_job(
         out / "history.json", out / "predictions.npz", out / "run.json", tmp_path / "again.json"
     )
     assert recomputed == metrics
     # The README's way to recompute one experiment's metrics by hand, without TensorFlow.
     (out / "metrics.json").unlink()
-    command = [sys.executable, "-m", "netspec.history", str(out)]
+    command = [sys.executable, "-m", "netspec.results.metrics", str(out)]
     subprocess.run(command, check=True, capture_output=True, timeout=120)
     assert json.loads((out / "metrics.json").read_text()) == metrics
 
@@ -119,7 +119,7 @@ def test_same_seed_same_history_with_determinism(tmp_path, digits):
 def test_a_spec_changed_since_planning_is_refused_before_training(tmp_path, digits):
     spec = write_spec(tmp_path, "late.json", valid_spec())
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "netspec.training", str(spec), str(digits), str(out)]
+    command = [sys.executable, "-m", "netspec.train", str(spec), str(digits), str(out)]
     result = subprocess.run(
         [*command, "1", "--digest", "0" * 64], capture_output=True, text=True, timeout=300
     )
@@ -137,7 +137,7 @@ def test_a_failed_run_leaves_no_older_runs_files(tmp_path):
     names = ("model.keras", "history.json", "predictions.npz", "run.json", "metrics.json")
     for name in names:
         (out / name).write_text("from an older run")
-    command = [sys.executable, "-m", "netspec.training", str(spec), str(tmp_path / "gone.npz")]
+    command = [sys.executable, "-m", "netspec.train", str(spec), str(tmp_path / "gone.npz")]
     result = subprocess.run([*command, str(out)], capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert "gone.npz" in result.stderr
@@ -147,7 +147,7 @@ def test_a_failed_run_leaves_no_older_runs_files(tmp_path):
 def test_pipeline_yields_every_sample_each_epoch_in_a_seeded_order_without_the_autotuner():
     import numpy as np
 
-    from netspec.training import pipeline
+    from netspec.train.pipeline import pipeline
 
     x = np.arange(50, dtype=np.float32).reshape(50, 1)
     y = np.arange(50) % 10

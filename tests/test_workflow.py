@@ -211,22 +211,21 @@ NO_TF_PROBE = """
 import sys
 from pathlib import Path
 out = Path(sys.argv[1]) / "outputs"
-from netspec.history import history_job
-from netspec.plots import plots_job
-from netspec.report import write_report
-from netspec.study import describe, load_study
-from netspec.resources import job_resources
+from netspec.results.metrics import metrics_job
+from netspec.results.plots import plots_job
+from netspec.results.report import write_report
+from netspec.results.study import study_at
+from netspec.spec.study import describe, load_study
+from netspec.spec.resources import job_resources
 names = ["alpha", "beta"]
 experiments = load_study(Path(sys.argv[1]) / "specs")
 [job_resources(e, {"threads": 1, "runtime": 5, "gpu": 0}) for e in experiments.values()]
 for n in names:
-    history_job(out / n / "history.json", out / n / "predictions.npz", out / n / "run.json",
+    metrics_job(out / n / "history.json", out / n / "predictions.npz", out / n / "run.json",
                 out / n / "metrics.again.json")
-plots_job(names, names, [out / n / "history.json" for n in names], out / "curves", out / "c.png",
-          out / "b.png", {}, out / "cache")
-write_report([describe(experiments[n]) for n in names], [out / n / "metrics.json" for n in names],
-             [out / n / "run.json" for n in names], [out / "curves" / f"{n}.png" for n in names],
-             out / "c.png", out / "b.png", out / "r.html", out / "r.csv")
+study = study_at(out, [describe(experiments[n]) for n in names], "probe")
+plots_job(study, {}, out / "cache")
+write_report(study, out / "r.html", out / "r.csv")
 print("imported:", sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
 """
 
@@ -255,24 +254,17 @@ def test_snakemake_report_bundles_the_flagged_plots(copy):
 
 
 def test_report_links_the_curves_past_the_embedded_count(copy, monkeypatch):
-    from netspec import report
-    from netspec.study import describe, load_study
+    from netspec.results import report
+    from netspec.results.study import study_at
+    from netspec.spec.study import describe, load_study
 
     monkeypatch.setattr(report, "EMBEDDED_CURVES", 1)
     monkeypatch.chdir(copy)
     experiments = load_study("specs")
     names = sorted(experiments)
     out = "outputs"
-    report.write_report(
-        [describe(experiments[n]) for n in names],
-        [f"{out}/{n}/metrics.json" for n in names],
-        [f"{out}/{n}/run.json" for n in names],
-        [f"{out}/plots/curves/{n}.png" for n in names],
-        f"{out}/plots/comparison.png",
-        f"{out}/plots/accuracy.png",
-        "page/index.html",
-        "page/results.csv",
-    )
+    study = study_at(out, [describe(experiments[n]) for n in names])
+    report.write_report(study, "page/index.html", "page/results.csv")
     page = (copy / "page/index.html").read_text()
     parser = _Images()
     parser.feed(page)

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 from netspec.errors import SpecError
-from netspec.inference import table
-from netspec.loading import resolve
-from netspec.resources import estimate_mem_mb
-from netspec.spec import ID_PATTERN, compile_all, compile_spec, spec_files
+from netspec.spec.compile import ID_PATTERN, compile_all, compile_spec, spec_files
+from netspec.spec.inference import table
+from netspec.spec.loading import resolve
+from netspec.spec.resources import estimate_mem_mb
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -78,6 +78,13 @@ def new(args: argparse.Namespace) -> int:
     return 0
 
 
+def schema(args: argparse.Namespace) -> int:
+    from netspec.spec.schema import schema_text
+
+    sys.stdout.write(schema_text())
+    return 0
+
+
 def _schema_path() -> Path:
     from importlib import resources
 
@@ -99,6 +106,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", help="folder for the new spec (default: the parent's folder)")
     p.add_argument("--description", help="what the new variant changes")
     p.set_defaults(run=new)
+    p = commands.add_parser(
+        "schema",
+        help="print the spec JSON Schema generated from netspec's declarations "
+        "(netspec schema > schemas/spec.schema.json)",
+    )
+    p.set_defaults(run=schema)
     return root
 
 

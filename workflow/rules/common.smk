@@ -9,9 +9,10 @@ import sys
 from snakemake.utils import validate
 
 from netspec import __version__ as NETSPEC_VERSION
+from netspec.data.kinds import DataSource
 from netspec.errors import SpecError
-from netspec.resources import job_resources
-from netspec.study import load_study, shown
+from netspec.spec.resources import job_resources
+from netspec.spec.study import load_study, shown
 
 validate(config, workflow.source_path("../../schemas/config.schema.json"))
 
@@ -43,6 +44,8 @@ if not EXPERIMENTS:
         f"no experiments in {SPECS}/ (add a spec: netspec new NAME --from ...)"
     )
 
+# Each prepared dataset's source as the specs wrote it (a name or {"npz": ...}): a params value
+# compared by repr, so it must stay plain data.
 DATASETS = {e.dataset_key: e.spec["data"]["dataset"] for e in EXPERIMENTS.values()}
 RESOURCES = {
     name: job_resources(e, config["resources"]) for name, e in EXPERIMENTS.items()
@@ -50,15 +53,14 @@ RESOURCES = {
 
 # All that is alive now (Snakemake's modules, the compiled study) lives as long as the plan:
 # frozen, the garbage collector's full passes stop re-walking it while Snakemake builds the job
-# graph. Planning 1,000 specs spent 0.6-0.7 s in the collector, 0.3-0.4 s frozen (bench/README.md,
-# figure 3). Jobs run in their own processes and are not affected.
+# graph (bench/README.md, figure 3). Jobs run in their own processes and are not affected.
 gc.freeze()
 
 
 def per_experiment(values):
     """A setting that varies by experiment: {experiment: value} -> a function of the job's
     wildcards, or the value itself when every experiment has the same one (Snakemake calls a
-    function once per job and per setting: ~0.1 ms each, seconds in a study of thousands)."""
+    function once per job and per setting, which adds up in a study of thousands)."""
     distinct = set(values.values())
     if len(distinct) == 1:
         return distinct.pop()
@@ -75,12 +77,7 @@ def memory_mb(wildcards, attempt):
 
 
 def data_source_file(wildcards):
-    source = DATASETS[wildcards.dataset]
-    return [source["npz"]] if isinstance(source, dict) else []
-
-
-def title(name):
-    return f"{name}: {EXPERIMENTS[name].spec.get('description', '')}"
+    return DataSource.of(DATASETS[wildcards.dataset]).files
 
 
 def experiment_files(name):

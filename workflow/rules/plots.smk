@@ -34,7 +34,7 @@ rule plots:
     params:
         netspec=NETSPEC_VERSION,
         names=IDS,
-        titles=lambda wildcards: [title(name) for name in IDS],
+        descriptions=lambda wildcards: [EXPERIMENTS[n].spec.get("description", "") for n in IDS],
         settings=config["plots"],
         cache=f"{OUT}/.cache/curves",
     script:

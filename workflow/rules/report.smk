@@ -17,7 +17,7 @@ rule report:
         specs=SPECS,
         ids=IDS,
         # What the report shows of each spec, as compared between runs (describe() itself runs
-        # in the job: at parse time it would cost ~0.4 ms per spec).
+        # in the job: at parse time every plan would pay for it, once per spec).
         shown=lambda wildcards: {name: shown(EXPERIMENTS[name]) for name in IDS},
         title=config["title"],
     script:

@@ -1,13 +1,13 @@
 # Staleness: the spec is not an input. The digest of its canonical form (resolved, lowered,
 # prose left out) is a param, so Snakemake's params trigger retrains exactly the experiments
 # whose meaning changed; touching or re-wording a spec retrains nothing.
-# The job is the command `python -m netspec.training` (run it by hand the same way); it ends with
-# the history step, metrics.json, computed in numpy from the predictions it just made.
+# The job is the command `python -m netspec.train` (run it by hand the same way); it ends by
+# writing metrics.json, computed in numpy from the test-set predictions it just made.
 # Declared outputs are the files later jobs read. The job also writes model.keras and
 # predictions.npz beside them (first, so metrics.json, written last, vouches for all five), but
-# Snakemake does not track them: each declared output costs every plan ~0.7 M Python calls
-# (~0.25 s here) per 1,000 experiments (bench/README.md, figure 3). Deleting one of them retrains nothing; deleting metrics.json
-# or `--forcerun train` does.
+# Snakemake does not track them: every declared output adds to the cost of every plan
+# (bench/README.md, figure 3). Deleting one of them retrains nothing; deleting metrics.json or
+# `--forcerun train` does.
 rule train:
     input:
         data=per_experiment({n: f"{OUT}/data/{e.dataset_key}.npz" for n, e in EXPERIMENTS.items()}),
@@ -27,6 +27,6 @@ rule train:
     params:
         digest=lambda wildcards: EXPERIMENTS[wildcards.exp].digest,
     shell:
-        f"{PYTHON} -m netspec.training {shlex.quote(SPECS)}/{{wildcards.exp}}.json {{input.data:q}}"
+        f"{PYTHON} -m netspec.train {shlex.quote(SPECS)}/{{wildcards.exp}}.json {{input.data:q}}"
         f" {shlex.quote(OUT)}/{{wildcards.exp}}"
         " {threads} --digest {params.digest} > {log:q} 2>&1"

@@ -1,6 +1,6 @@
-"""Snakemake script: prepare one dataset for every experiment (netspec.datasets.prepare)."""
+"""Snakemake script: prepare one dataset for every experiment (netspec.data.prepare)."""
 
-from netspec.datasets import prepare
+from netspec.data.prepare import prepare
 from netspec.logs import redirect_output
 
 redirect_output(snakemake.log[0])  # noqa: F821 - injected by Snakemake

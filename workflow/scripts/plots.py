@@ -1,18 +1,18 @@
-"""Snakemake script: every figure of the study (netspec.plots.plots_job)."""
+"""Snakemake script: every figure of the study (netspec.results.plots.plots_job)."""
+
+from pathlib import Path
 
 from netspec.logs import redirect_output
-from netspec.plots import plots_job
+from netspec.results.plots import plots_job
+from netspec.results.study import Figures, Run, StudyResults
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 redirect_output(sm.log[0])
-plots_job(
-    sm.params.names,
-    sm.params.titles,
-    sm.input.histories,
-    sm.output.curves,
-    sm.output.comparison,
-    sm.output.bars,
-    sm.params.settings,
-    sm.params.cache,
-    sm.threads,
+runs = tuple(
+    Run(name, Path(history).parent, description)
+    for name, history, description in zip(
+        sm.params.names, sm.input.histories, sm.params.descriptions, strict=True
+    )
 )
+figures = Figures(Path(sm.output.curves), Path(sm.output.comparison), Path(sm.output.bars))
+plots_job(StudyResults("", runs, figures), sm.params.settings, sm.params.cache, sm.threads)

@@ -1,20 +1,20 @@
-"""Snakemake script: the study report (netspec.report.write_report)."""
+"""Snakemake script: the study report (netspec.results.report.write_report)."""
+
+from pathlib import Path
 
 from netspec.logs import redirect_output
-from netspec.report import write_report
-from netspec.study import describe, load_study
+from netspec.results.report import write_report
+from netspec.results.study import Figures, Run, StudyResults
+from netspec.spec.study import describe, load_study
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 redirect_output(sm.log[0])
 experiments = load_study(sm.params.specs, sm.params.ids)
-write_report(
-    [describe(experiments[name]) for name in sm.params.ids],
-    sm.input.metrics,
-    sm.input.runs,
-    [f"{sm.input.curves}/{name}.png" for name in sm.params.ids],
-    sm.input.comparison,
-    sm.input.bars,
-    sm.output.html,
-    sm.output.csv,
-    sm.params.title,
+runs = tuple(
+    Run(name, Path(metrics).parent, info["description"], info)
+    for name, metrics in zip(sm.params.ids, sm.input.metrics, strict=True)
+    for info in [describe(experiments[name])]
 )
+curves = Path(sm.input.curves)
+figures = Figures(curves, Path(sm.input.comparison), Path(sm.input.bars))
+write_report(StudyResults(sm.params.title, runs, figures), sm.output.html, sm.output.csv)

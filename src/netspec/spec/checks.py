@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from netspec.datasets import DatasetInfo
+from netspec.data.kinds import DatasetInfo
 from netspec.errors import Problem
-from netspec.inference import Summary
-from netspec.layers import format_shape
-from netspec.optimizers import OPTIMIZERS
+from netspec.spec.inference import Summary
+from netspec.spec.layers import format_shape
+from netspec.spec.optimizers import OPTIMIZERS
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,10 @@ def check(*reads: str):
 def optimizer_arguments(ctx: Context) -> list[Problem]:
     """momentum, nesterov, betas... only where the chosen optimizer takes them."""
     optimizer = ctx.spec["optimizer"]
-    accepted = OPTIMIZERS[optimizer["name"]].defaults
+    accepted = OPTIMIZERS[optimizer["name"]].fields
     problems = []
     for key in sorted(set(optimizer) - {"name", "learning_rate"} - set(accepted)):
-        users = [name for name, kind in OPTIMIZERS.items() if key in kind.defaults]
+        users = [name for name, kind in OPTIMIZERS.items() if key in kind.fields]
         problems.append(
             ctx.problem(
                 ("optimizer", key),

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from netspec.diff import MISSING, differences
 from netspec.errors import SpecError
-from netspec.loading import resolve
-from netspec.schema import with_defaults
-from netspec.spec import Experiment, compile_all, spec_files
+from netspec.spec.compile import Experiment, compile_all, spec_files
+from netspec.spec.diff import MISSING, differences
+from netspec.spec.loading import resolve
+from netspec.spec.validation import with_defaults
 
 
 def load_study(

@@ -1,4 +1,4 @@
-"""The spec pipeline, pure and TF-free: load -> resolve -> validate -> lower -> infer.
+"""Compiling a spec, pure and TF-free: load -> resolve -> validate -> lower -> infer.
 
 `compile_spec(path)` returns an `Experiment` (everything known about one variant before training)
 or raises one SpecError listing every problem found.
@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from netspec.checks import CHECKS, Context, output_matches
-from netspec.datasets import DATASETS, DatasetInfo, npz_info
+from netspec.data.kinds import DatasetInfo, DataSource
 from netspec.errors import Problem, SpecError
-from netspec.inference import Summary, infer
-from netspec.loading import PROSE, Resolved, display, resolve
-from netspec.optimizers import optimizer_args
-from netspec.schema import schema_problems, with_defaults
-from netspec.speccache import SpecCache
-from netspec.templates import lower
+from netspec.spec.checks import CHECKS, Context, output_matches
+from netspec.spec.inference import Summary, infer
+from netspec.spec.loading import PROSE, Resolved, display, resolve
+from netspec.spec.optimizers import optimizer_args
+from netspec.spec.speccache import SpecCache
+from netspec.spec.templates import lower
+from netspec.spec.validation import schema_problems, with_defaults
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # Bump when the meaning of a canonical form changes (it is part of every training's identity).
@@ -61,14 +61,13 @@ class Experiment:
         return hashlib.sha256(text.encode()).hexdigest()
 
     @property
+    def source(self) -> DataSource:
+        return DataSource.of(self.spec["data"]["dataset"])
+
+    @property
     def dataset_key(self) -> str:
         """File-name-safe name of the prepared data this experiment reads."""
-        source = self.spec["data"]["dataset"]
-        if isinstance(source, str):
-            return source
-        stem = re.sub(r"[^a-z0-9_-]+", "-", Path(source["npz"]).stem.lower()).strip("-")
-        tag = hashlib.sha256(source["npz"].encode()).hexdigest()[:8]
-        return f"npz-{stem or 'data'}-{tag}"
+        return self.source.key
 
 
 def experiment_id(path: Path) -> str:
@@ -136,20 +135,18 @@ def compile_spec(path: Path | str) -> Experiment:
 
 def _anchor_paths(spec: dict, resolved: Resolved) -> dict:
     """An npz path is relative to the spec that wrote it; store it relative to the working dir."""
-    source = spec["data"]["dataset"]
-    if isinstance(source, dict):
+    source = DataSource.of(spec["data"]["dataset"])
+    if source.npz is not None:
         writer = Path(resolved.origin(("data", "dataset", "npz")))
-        anchored = os.path.normpath(os.path.join(writer.parent, source["npz"]))
-        spec = {**spec, "data": {**spec["data"], "dataset": {**source, "npz": anchored}}}
+        anchored = os.path.normpath(os.path.join(writer.parent, source.npz))
+        dataset = {**spec["data"]["dataset"], "npz": anchored}
+        spec = {**spec, "data": {**spec["data"], "dataset": dataset}}
     return spec
 
 
 def _dataset_info(spec: dict, resolved: Resolved) -> DatasetInfo:
-    source = spec["data"]["dataset"]
-    if isinstance(source, str):
-        return DATASETS[source].info
     where = ("data", "dataset", "npz")
-    return npz_info(source["npz"], source.get("num_classes"), resolved.origin(where), where)
+    return DataSource.of(spec["data"]["dataset"]).info(resolved.origin(where), where)
 
 
 def spec_files(paths: list[Path | str]) -> list[Path]:
@@ -168,7 +165,7 @@ def compile_all(
 ) -> tuple[list[Experiment], list[Problem]]:
     """Every experiment under `paths`, and every problem of those that failed.
 
-    `cache` names a file of compiled specs keyed by content (netspec.speccache): a spec whose
+    `cache` names a file of compiled specs keyed by content (netspec.spec.speccache): a spec whose
     files are unchanged since the last call is not compiled again.
     """
     store = SpecCache(cache)

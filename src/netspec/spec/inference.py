@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netspec.errors import Problem
-from netspec.layers import LAYERS, Shape, ShapeError, format_shape
+from netspec.spec.layers import LAYERS, Shape, ShapeError, format_shape
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from netspec import quiet_tensorflow
-from netspec.layers import LAYERS
-from netspec.optimizers import OPTIMIZERS, optimizer_args
-from netspec.spec import Experiment
+from netspec.spec.compile import Experiment
+from netspec.spec.layers import LAYERS
+from netspec.spec.optimizers import OPTIMIZERS, optimizer_args
 
 
 def build_layers(layers: list[dict]) -> list:
@@ -16,7 +16,7 @@ def build_layers(layers: list[dict]) -> list:
     built = []
     for index, layer in enumerate(layers):
         kind = LAYERS[layer["type"]]
-        args = {key: _regularizer(value) for key, value in kind.keras_args(layer).items()}
+        args = {key: _regularizer(value) for key, value in kind.arguments(layer).items()}
         built.append(
             getattr(keras.layers, kind.keras_class)(name=f"{layer['type']}_{index}", **args)
         )

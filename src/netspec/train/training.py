@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import platform
-import resource
-import socket
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,11 +11,12 @@ from pathlib import Path
 import numpy as np
 
 import netspec
-from netspec.checks import validation_count
-from netspec.datasets import load_prepared
+from netspec.data.prepare import load_prepared
 from netspec.errors import SpecError
-from netspec.history import write_metrics
-from netspec.spec import Experiment, compile_spec
+from netspec.results.metrics import write_metrics
+from netspec.spec.compile import Experiment, compile_spec
+from netspec.train.pipeline import pipeline, split
+from netspec.train.provenance import process_age, run_record
 
 RESUME_DIR = ".resume"  # inside the experiment's output folder; removed after a finished run
 
@@ -37,56 +33,6 @@ def configure_tensorflow(threads: int, seed: int, deterministic: bool):
     if deterministic:
         tf.config.experimental.enable_op_determinism()
     return keras
-
-
-def split(arrays, data: dict, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Training, validation and test sets per the spec's `data` section, reproducibly."""
-    x_train, y_train, x_test, y_test = arrays
-    rng = np.random.default_rng(seed)
-    if data["max_train_samples"] and data["max_train_samples"] < len(x_train):
-        keep = np.sort(rng.permutation(len(x_train))[: data["max_train_samples"]])
-        x_train, y_train = x_train[keep], y_train[keep]
-    if data["max_test_samples"] and data["max_test_samples"] < len(x_test):
-        keep = np.sort(rng.permutation(len(x_test))[: data["max_test_samples"]])
-        x_test, y_test = x_test[keep], y_test[keep]
-    if data["validation"] == "test":
-        return {
-            "train": (x_train, y_train),
-            "validation": (x_test, y_test),
-            "test": (x_test, y_test),
-        }
-    order = rng.permutation(len(x_train))
-    held = order[: validation_count(len(x_train), data["validation"])]
-    kept = np.sort(order[len(held) :])
-    return {
-        "train": (x_train[kept], y_train[kept]),
-        "validation": (x_train[held], y_train[held]),
-        "test": (x_test, y_test),
-    }
-
-
-PREFETCH_BATCHES = 2
-
-
-def pipeline(pair: tuple[np.ndarray, np.ndarray], batch: int, shuffle_seed: int | None):
-    """Batches as a cached, prefetched tf.data pipeline, reshuffled each epoch when seeded.
-
-    Measured 1.03-1.28x faster per epoch than handing Keras the numpy arrays (bench/throughput.py
-    --pipelines), at the price of more copies of the training set in memory (counted in
-    resources.py).
-
-    tf.data's autotuner is off and the prefetch buffer fixed: nothing in this pipeline is
-    parallel, so the buffer size was all it could tune, and on a job with one CPU it left that CPU
-    idle ~150 ms per epoch (perf sched; its waits time out at 20, 40, 80 ms): a digits epoch took
-    1.75x as long, and two jobs on two cores ran slower than one alone (bench/parallel.py)."""
-    import tensorflow as tf
-
-    data = tf.data.Dataset.from_tensor_slices(pair).cache()
-    if shuffle_seed is not None:
-        data = data.shuffle(len(pair[1]), seed=shuffle_seed, reshuffle_each_iteration=True)
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return data.batch(batch).prefetch(PREFETCH_BATCHES).with_options(options)
 
 
 def finite(value) -> float | None:
@@ -112,8 +58,8 @@ def progress_callback(keras, resume: Path, digest: str, epochs: list[dict], tota
             )
             print(f"epoch {epoch + 1}/{total}  {shown}  {record['epoch_time_s']:.2f}s", flush=True)
             if record.get("loss") is None:
-                # Diverged: stop here. Checked per epoch, not per batch as TerminateOnNaN does,
-                # since any per-batch hook makes Keras sync every step (~6% slower here).
+                # Diverged: stop here. Checked per epoch, not per batch as TerminateOnNaN does:
+                # any per-batch hook makes Keras sync every step.
                 self.model.stop_training = True
             state = resume / f"state-{epoch + 1}.keras"
             self.model.save(state)
@@ -141,16 +87,6 @@ def _resume_point(keras, resume: Path, digest: str):
     return keras.models.load_model(state), progress["epochs"]
 
 
-def process_age() -> float:
-    """Seconds since this process started (from /proc; 0.0 where there is no /proc)."""
-    try:
-        start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
-        uptime = float(Path("/proc/uptime").read_text().split()[0])
-        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
 def first_batch_callback(keras, timeline: dict, clock: float):
     class FirstBatch(keras.callbacks.Callback):
         """Stamp the start of the first training step. Deliberately no *_batch_end hook: one
@@ -169,7 +105,7 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
     timeline = {"train_called": round(time.perf_counter() - clock, 3)}
     training = experiment.spec["training"]
     keras = configure_tensorflow(threads, training["seed"], training["deterministic"])
-    from netspec.compiler import build
+    from netspec.train.keras_build import build
 
     timeline["tensorflow_imported"] = round(time.perf_counter() - clock, 3)
     sets = split(load_prepared(data_path), experiment.spec["data"], training["seed"])
@@ -238,54 +174,6 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
     return record
 
 
-def run_record(experiment, started, wall, threads, sets, resumed_from, epochs, diverged) -> dict:
-    """Provenance: what ran, where, with which versions, for how long."""
-    import keras
-    import tensorflow as tf
-
-    slurm = {
-        key.removeprefix("SLURM_").lower(): os.environ[key]
-        for key in (
-            "SLURM_JOB_ID",
-            "SLURM_CPUS_PER_TASK",
-            "SLURM_JOB_PARTITION",
-            "SLURM_JOB_NODELIST",
-            "SLURM_MEM_PER_NODE",
-        )
-        if key in os.environ
-    }
-    return {
-        "experiment": experiment.id,
-        "spec_file": str(experiment.file),
-        "chain": [str(p) for p in experiment.chain],
-        "description": experiment.spec.get("description", ""),
-        "spec": experiment.spec,
-        "digest": experiment.digest,
-        "seed": experiment.spec["training"]["seed"],
-        "params": experiment.summary.params,
-        "flops_per_sample": experiment.summary.flops,
-        "samples": {name: len(pair[1]) for name, pair in sets.items()},
-        "epochs_run": epochs,
-        "resumed_from_epoch": resumed_from,
-        "diverged": diverged,
-        "threads": threads,
-        "cpus_available": len(os.sched_getaffinity(0)),
-        "slurm": slurm or None,
-        "host": socket.gethostname(),
-        "started": started.isoformat(timespec="seconds"),
-        "wall_time_s": round(wall, 3),  # from process start
-        "cpu_time_s": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 3),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "versions": {
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "numpy": np.__version__,
-            "netspec": netspec.__version__,
-        },
-    }
-
-
 # What a training job writes, in this order: metrics.json, last, vouches for the others (the
 # workflow declares only the files later jobs read: history, run, metrics).
 OUTPUTS = {
@@ -318,34 +206,3 @@ def train_job(spec: str, data: str, folder: str, threads: int = 1, digest: str |
     for stale in out.values():  # a run that fails must not leave an older run's files behind
         stale.unlink(missing_ok=True)
     return train(experiment, Path(data), out, threads)
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(
-        prog="python -m netspec.training",
-        description=f"Train one spec on prepared data; write {', '.join(OUTPUTS.values())}.",
-    )
-    parser.add_argument("spec", help="the experiment's spec file")
-    parser.add_argument("data", help="prepared data (outputs/data/DATASET.npz)")
-    parser.add_argument("folder", help="where the outputs go (outputs/EXPERIMENT)")
-    parser.add_argument("threads", nargs="?", type=int, default=1, help="TF threads (1)")
-    parser.add_argument("--digest", help="refuse to train unless the spec still has this digest")
-    args = parser.parse_args(argv)
-    try:
-        train_job(args.spec, args.data, args.folder, args.threads, args.digest)
-    except SpecError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    status = main()
-    # Every file is written and closed by now. A normal exit would then spend 1.1-1.4 s tearing
-    # down the interpreter with TensorFlow loaded (measured), outside the job's recorded wall
-    # time and inside every study's; exit at once instead, once the log has every line.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)

@@ -12,7 +12,8 @@ import shutil
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from netspec.history import best_val_accuracy
+from netspec.results.metrics import best_val_accuracy
+from netspec.results.study import Figures, Run, StudyResults
 
 DEFAULTS = {"dpi": 100, "width": 10.0, "height": 4.0}
 TOP = 20  # the leaderboard figure shows at most this many experiments (the report has them all)
@@ -136,10 +137,6 @@ def accuracy_bars(scores: dict[str, float | None], path: str | Path, settings: d
     _save(plt, fig, path, settings)
 
 
-def _read(paths) -> list[dict]:
-    return [json.loads(Path(p).read_text()) for p in paths]
-
-
 def curve_key(history_text: str, title: str, settings: dict) -> str:
     """What a curves PNG is a function of: the history, the title, the settings, the code."""
     import matplotlib
@@ -159,31 +156,25 @@ def _draw(job: tuple) -> None:
 
 
 def draw_curves(
-    names: list[str],
-    titles: list[str],
-    histories: list[str],
-    folder: str | Path,
-    settings: dict,
-    cache: str | Path,
-    workers: int = 1,
+    runs: tuple[Run, ...], figures: Figures, settings: dict, cache: str | Path, workers: int = 1
 ) -> tuple[int, int]:
-    """Write folder/{name}.png for every experiment; (drawn, reused from the cache).
+    """Write every run's learning curves into `figures.curves`; (drawn, reused from the cache).
 
     Curves are drawn into `cache` under a key of their content, `workers` processes at a time,
     then copied out. After the run the cache holds exactly this study's curves.
     """
-    folder, cache = Path(folder), Path(cache)
-    folder.mkdir(parents=True, exist_ok=True)
+    cache = Path(cache)
+    Path(figures.curves).mkdir(parents=True, exist_ok=True)
     cache.mkdir(parents=True, exist_ok=True)
     todo, sources = {}, []
-    for title, history_file in zip(titles, histories, strict=True):
-        text = Path(history_file).read_text()
-        cached = cache / f"{curve_key(text, title, settings)}.png"
+    for run in runs:
+        text = run.history_file.read_text()
+        cached = cache / f"{curve_key(text, run.title, settings)}.png"
         if not cached.exists():
-            todo[cached] = (text, title, cached, settings)
+            todo[cached] = (text, run.title, cached, settings)
         sources.append(cached)
     workers = max(1, min(workers, len(todo), len(os.sched_getaffinity(0))))
-    step = max(10, len(todo) // 10)  # a progress line per ~10% on long runs
+    step = max(10, len(todo) // 10)  # a progress line per tenth of a long run
     with contextlib.ExitStack() as stack:
         if workers == 1:
             finished = map(_draw, todo.values())
@@ -194,30 +185,21 @@ def draw_curves(
         for done, _ in enumerate(finished, 1):
             if done % step == 0 and done < len(todo):
                 print(f"curves: {done}/{len(todo)} drawn ({workers} processes)", flush=True)
-    for name, cached in zip(names, sources, strict=True):
-        shutil.copyfile(cached, folder / f"{name}.png")
+    for run, cached in zip(runs, sources, strict=True):
+        shutil.copyfile(cached, figures.curve(run))
     for stale in set(cache.iterdir()) - set(sources):
         stale.unlink()
-    return len(todo), len(names) - len(todo)
+    return len(todo), len(runs) - len(todo)
 
 
-def plots_job(
-    names: list[str],
-    titles: list[str],
-    histories: list[str],
-    curves: str,
-    comparison: str,
-    bars: str,
-    settings: dict,
-    cache: str,
-    workers: int = 1,
-) -> None:
-    """The workflow's plots step: every experiment's curves, then the study's two figures.
+def plots_job(study: StudyResults, settings: dict, cache: str | Path, workers: int = 1) -> None:
+    """The workflow's plots step: every run's curves, then the study's two figures.
     It reads the history files only: every figure, the leaderboard's ranking included, is a
     function of the histories (one input per experiment keeps the job graph small)."""
-    drawn, reused = draw_curves(names, titles, histories, curves, settings, cache, workers)
+    drawn, reused = draw_curves(study.runs, study.figures, settings, cache, workers)
     print(f"curves: {drawn} drawn, {reused} unchanged (from the cache)", flush=True)
-    loaded = dict(zip(names, _read(histories), strict=True))
-    comparison_plot(loaded, comparison, settings)
-    accuracy_bars({name: best_val_accuracy(h) for name, h in loaded.items()}, bars, settings)
-    print(f"study plots: {comparison}, {bars}", flush=True)
+    histories = {run.id: run.history for run in study.runs}
+    comparison_plot(histories, study.figures.comparison, settings)
+    scores = {name: best_val_accuracy(history) for name, history in histories.items()}
+    accuracy_bars(scores, study.figures.bars, settings)
+    print(f"study plots: {study.figures.comparison}, {study.figures.bars}", flush=True)

@@ -93,7 +93,7 @@ def write_metrics(history: dict, y_true, y_prob, run: dict, output: str | Path) 
     return result
 
 
-def history_job(history: str, predictions: str, run: str, output: str) -> dict:
+def metrics_job(history: str, predictions: str, run: str, output: str) -> dict:
     """Recompute metrics.json from a finished training's files (no TensorFlow needed)."""
     with np.load(predictions) as arrays:
         y_true, y_prob = arrays["y_true"], arrays["y_prob"]
@@ -101,11 +101,11 @@ def history_job(history: str, predictions: str, run: str, output: str) -> dict:
     return write_metrics(loaded, y_true, y_prob, json.loads(Path(run).read_text()), output)
 
 
-if __name__ == "__main__":  # python -m netspec.history OUTPUTS/EXP: rewrite its metrics.json
+if __name__ == "__main__":  # python -m netspec.results.metrics OUTPUTS/EXP: rewrite metrics.json
     import sys
 
     folder = Path(sys.argv[1])
-    history_job(
+    metrics_job(
         *(folder / f for f in ("history.json", "predictions.npz", "run.json")),
         folder / "metrics.json",
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 
-from netspec.spec import Experiment
+from netspec.spec.compile import Experiment
 
-RUNTIME_MB = 1024  # TensorFlow + Keras resident after import: ~700 MB measured, plus headroom
+RUNTIME_MB = 1024  # what TensorFlow and Keras occupy once imported, with headroom
 
 
 def estimate_mem_mb(experiment: Experiment) -> int:

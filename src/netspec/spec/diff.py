@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netspec.loading import PROSE
+from netspec.spec.loading import PROSE
 
 MISSING = object()
 

@@ -1,11 +1,11 @@
-"""Metrics from history and predictions: best epoch, test scores, agreement with scikit-learn."""
+"""Per-run metrics (netspec.results.metrics): best epoch, test scores, confusion matrix."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from netspec.history import best_epoch, prediction_scores
+from netspec.results.metrics import best_epoch, prediction_scores
 
 
 def test_best_epoch_is_the_earliest_highest_validation_accuracy():

@@ -1,4 +1,4 @@
-"""The compiler: fidelity to the seed notebook, and shape inference equal to Keras' own."""
+"""The Keras build (netspec.train.keras_build): fidelity to the seed notebook, shapes as Keras sees them."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, write_spec
 
-from netspec.spec import compile_spec, spec_files
+from netspec.spec.compile import compile_spec, spec_files
 
 keras = pytest.importorskip("keras")
 from keras import layers, regularizers  # noqa: E402
 
-from netspec.compiler import build  # noqa: E402
+from netspec.train.keras_build import build  # noqa: E402
 
 
 def build_convolutional_network(

@@ -2,7 +2,7 @@
 
 An entry is reused only when every byte that went into it is the same: the spec file and each
 file of its `extends` chain (path and content), the npz file it reads (size and mtime), and
-netspec itself (its version and the size and mtime of every module and schema, so an edited
+netspec itself (its version and the size and mtime of every module, so an edited
 editable install never serves stale results). Specs with problems are never cached: their
 errors are computed afresh each time. A cache that cannot be read is ignored, never an error.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import netspec
 from netspec.errors import SpecError
-from netspec.loading import read_json
+from netspec.spec.loading import read_json
 
 FORMAT = 1
 MAX_CHAIN = 64
@@ -25,13 +25,12 @@ PACKAGE = Path(netspec.__file__).parent
 
 
 def code_fingerprint() -> str:
-    """netspec's version plus the size and mtime of every module and schema it loads."""
+    """netspec's version plus the size and mtime of every module (the schema is generated from
+    them)."""
     digest = hashlib.sha256(f"{FORMAT}:{netspec.__version__}".encode())
-    for folder in (PACKAGE, PACKAGE / "schemas"):
-        for path in sorted(folder.glob("*.*")):
-            if path.suffix in (".py", ".json"):
-                stat = path.stat()
-                digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    for path in sorted(PACKAGE.rglob("*.py")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(PACKAGE)}:{stat.st_size}:{stat.st_mtime_ns};".encode())
     return digest.hexdigest()
 
 
@@ -64,12 +63,12 @@ def content_key(path: Path, fingerprint: str, files: dict | None = None) -> str 
 
 
 def _file_stamps(experiment) -> list:
-    """What an entry depends on beyond the spec chain: the npz file a spec reads, if any."""
-    source = experiment.spec["data"]["dataset"]
-    if not isinstance(source, dict):
-        return []
-    stat = os.stat(source["npz"])
-    return [(source["npz"], stat.st_size, stat.st_mtime_ns)]
+    """What an entry depends on beyond the spec chain: the files its data source reads."""
+    stamps = []
+    for path in experiment.source.files:
+        stat = os.stat(path)
+        stamps.append((path, stat.st_size, stat.st_mtime_ns))
+    return stamps
 
 
 def _still_valid(stamps: list) -> bool:

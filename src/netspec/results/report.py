@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
+from netspec.results.study import StudyResults
+
 # Past this many experiments the page links the rest of the curves instead of embedding them:
-# a curve is ~45 kB of base64, and a 1,000-experiment page would be ~45 MB.
+# each embedded curve is tens of kB of base64, and a page of thousands would not open.
 EMBEDDED_CURVES = 50
 
 CSV_COLUMNS = [
@@ -194,36 +196,28 @@ def _experiment_section(name, info, metric, run, curves) -> str:
     )
 
 
-def write_report(
-    infos: list[dict],
-    metrics: list[str],
-    runs: list[str],
-    curves: list[str],
-    comparison: str,
-    bars: str,
-    html_path: str,
-    csv_path: str,
-    title: str = "netspec study",
-) -> None:
+def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Path) -> None:
     """Assemble index.html and results.csv from the study's per-experiment files."""
-    names = [info["id"] for info in infos]
-    infos_by = dict(zip(names, infos, strict=True))
-    metrics_by = {n: json.loads(Path(p).read_text()) for n, p in zip(names, metrics, strict=True)}
-    runs_by = {n: json.loads(Path(p).read_text()) for n, p in zip(names, runs, strict=True)}
+    names = [run.id for run in study.runs]
+    runs = {run.id: run for run in study.runs}
+    infos_by = {name: runs[name].info for name in names}
+    metrics_by = {name: dict(runs[name].metrics) for name in names}
+    runs_by = {name: runs[name].record for name in names}
     for name in names:
         metrics_by[name]["validation_samples"] = runs_by[name]["samples"]["validation"]
-    curves_by = dict(zip(names, curves, strict=True))
     order = rank(metrics_by)
+    figures = study.figures
     sections = "".join(
         _experiment_section(
             n,
             infos_by[n],
             metrics_by[n],
             runs_by[n],
-            _curves(n, curves_by[n], position < EMBEDDED_CURVES, html_path),
+            _curves(n, figures.curve(runs[n]), position < EMBEDDED_CURVES, html_path),
         )
         for position, n in enumerate(order)
     )
+    title = study.title
     page = (
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}"
         f"</title><style>{STYLE}</style></head><body><h1>{escape(title)}</h1>"
@@ -231,12 +225,17 @@ def write_report(
         f"{datetime.now(UTC).isoformat(timespec='seconds')}</p>"
         f"<p>{verdict(order, metrics_by)}</p>"
         f"<h2>Leaderboard</h2>{_leaderboard(order, metrics_by, infos_by, runs_by)}"
-        f"{_image(bars, 'best validation accuracy per experiment')}"
-        f"<h2>Validation curves</h2>{_image(comparison, 'validation curves of every experiment')}"
+        f"{_image(figures.bars, 'best validation accuracy per experiment')}"
+        "<h2>Validation curves</h2>"
+        f"{_image(figures.comparison, 'validation curves of every experiment')}"
         f"{sections}</body></html>"
     )
     Path(html_path).parent.mkdir(parents=True, exist_ok=True)
     Path(html_path).write_text(page, encoding="utf-8")
+    _write_csv(order, metrics_by, infos_by, runs_by, csv_path)
+
+
+def _write_csv(order, metrics_by, infos_by, runs_by, csv_path) -> None:
     with open(csv_path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, CSV_COLUMNS)
         writer.writeheader()

@@ -1,0 +1,2 @@
+"""The data stage: dataset declarations (TF-free, read at planning time), their readers, and the
+preparation of one shared file per dataset."""

@@ -1,0 +1,1 @@
+"""After training, no TensorFlow: per-run metrics, the study's figures, its report."""

@@ -1,0 +1,71 @@
+"""The fields of the spec's sections that are not kinds: data splitting, training, resources."""
+
+from __future__ import annotations
+
+from netspec.fields import OPTIONAL, Field, boolean, choice, integer, number, object_schema
+
+DATA = {
+    "validation": Field(
+        {
+            "type": ["string", "number"],
+            "if": {"type": "string"},
+            "then": {"enum": ["test"]},
+            "else": {"exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        },
+        "'test' validates on the test set each epoch (the seed's habit); a fraction in (0, 1) "
+        "holds out that much of the training set and scores the test set once at the end.",
+        "test",
+    ),
+    "max_train_samples": integer(
+        "Use at most this many training samples (the first ones, after a seeded shuffle); "
+        "null for all.",
+        None,
+        null=True,
+        minimum=1,
+    ),
+    "max_test_samples": integer(
+        "Use at most this many test samples; null for all.", None, null=True, minimum=1
+    ),
+}
+
+EARLY_STOPPING = {
+    "monitor": choice(
+        ("val_loss", "val_accuracy", "loss", "accuracy"), "Metric watched.", "val_loss"
+    ),
+    "patience": integer("Epochs without improvement before stopping.", 5, minimum=0),
+    "min_delta": number("Smallest change that counts as an improvement.", 0, minimum=0),
+    "restore_best_weights": boolean("Keep the best epoch's weights rather than the last.", True),
+}
+
+TRAINING = {
+    "batch_size": integer("Samples per gradient step.", 128, minimum=1),
+    "epochs": integer("Passes over the training data.", 20, minimum=1),
+    "seed": integer(
+        "Seed for weights, shuffling and dropout (keras.utils.set_random_seed).", 0, minimum=0
+    ),
+    "shuffle": boolean("Shuffle the training data every epoch.", True),
+    "deterministic": boolean(
+        "Ask TensorFlow for deterministic ops (slower, bit-identical reruns).", False
+    ),
+    "jit_compile": boolean("Compile the training step with XLA.", False),
+    "early_stopping": Field(
+        object_schema(
+            EARLY_STOPPING,
+            "Stop when a metric stops improving; null to always run every epoch.",
+            types=["object", "null"],
+        ),
+        "Stop when a metric stops improving; null to always run every epoch.",
+        None,
+    ),
+}
+
+RESOURCES = {
+    "threads": integer(
+        "CPU threads (TensorFlow's thread pools and the scheduler's cores).", OPTIONAL, minimum=1
+    ),
+    "mem_mb": integer(
+        "Memory in MB; default: estimated from the model and data size.", OPTIONAL, minimum=1
+    ),
+    "runtime": integer("Wall-time limit in minutes.", OPTIONAL, minimum=1),
+    "gpu": integer("GPUs.", OPTIONAL, minimum=0),
+}

@@ -1,0 +1,71 @@
+"""What a training run records about itself: what ran, where, with which versions, how long."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import socket
+from pathlib import Path
+
+import numpy as np
+
+import netspec
+
+
+def process_age() -> float:
+    """Seconds since this process started (from /proc; 0.0 where there is no /proc)."""
+    try:
+        start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def run_record(experiment, started, wall, threads, sets, resumed_from, epochs, diverged) -> dict:
+    """Provenance: what ran, where, with which versions, for how long."""
+    import keras
+    import tensorflow as tf
+
+    slurm = {
+        key.removeprefix("SLURM_").lower(): os.environ[key]
+        for key in (
+            "SLURM_JOB_ID",
+            "SLURM_CPUS_PER_TASK",
+            "SLURM_JOB_PARTITION",
+            "SLURM_JOB_NODELIST",
+            "SLURM_MEM_PER_NODE",
+        )
+        if key in os.environ
+    }
+    return {
+        "experiment": experiment.id,
+        "spec_file": str(experiment.file),
+        "chain": [str(p) for p in experiment.chain],
+        "description": experiment.spec.get("description", ""),
+        "spec": experiment.spec,
+        "digest": experiment.digest,
+        "seed": experiment.spec["training"]["seed"],
+        "params": experiment.summary.params,
+        "flops_per_sample": experiment.summary.flops,
+        "samples": {name: len(pair[1]) for name, pair in sets.items()},
+        "epochs_run": epochs,
+        "resumed_from_epoch": resumed_from,
+        "diverged": diverged,
+        "threads": threads,
+        "cpus_available": len(os.sched_getaffinity(0)),
+        "slurm": slurm or None,
+        "host": socket.gethostname(),
+        "started": started.isoformat(timespec="seconds"),
+        "wall_time_s": round(wall, 3),  # from process start
+        "cpu_time_s": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "versions": {
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "numpy": np.__version__,
+            "netspec": netspec.__version__,
+        },
+    }
