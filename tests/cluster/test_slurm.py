@@ -1,17 +1,23 @@
 """Cluster execution through profiles/slurm against a real single-node SLURM on localhost.
 
-The SLURM daemons are installed (apt) and started by tests/cluster/slurm.sh; this needs root and
-apt-get, and is skipped with a message elsewhere. Every snakemake call runs under `timeout`: a
-hang is a failure, not a stuck CI.
+Only when asked for: `NETSPEC_SLURM_TEST=1 pytest tests/cluster` (.ci/run sets it). Then
+tests/cluster/slurm.sh installs SLURM and munge (apt) if missing and starts munged, slurmctld
+and slurmd of the test's own, configured, run and logged in a temporary folder (SLURM_CONF
+points every SLURM command there); afterwards it stops them and purges what it installed. This
+needs root and apt-get, and is skipped with a message elsewhere. Without the variable only the
+dry run below runs, and nothing is installed or started. Every snakemake call runs under
+`timeout`: a hang is a failure, not a stuck CI.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -19,12 +25,28 @@ import pytest
 from workflow_helpers import ROOT, TINY_SPECS, write_study
 from workflow_helpers import snakemake as run_snakemake
 
-from netspec.resources import job_resources
-from netspec.spec import compile_spec
+from netspec.spec.compile import compile_spec
+from netspec.spec.resources import job_resources
 
 pytestmark = pytest.mark.slow
 SCRIPT = ROOT / "tests/cluster/slurm.sh"
 PROFILE = str(ROOT / "profiles/slurm")
+ENABLE = "NETSPEC_SLURM_TEST"
+# Where a system's SLURM and munge keep configuration, state and logs: the test's own cluster
+# lives in its temporary folder, and these (and /run's SLURM and munge entries) must be the same
+# after it as before, whether they existed or not.
+SYSTEM_PATHS = (
+    "/etc/slurm",
+    "/etc/munge",
+    "/var/spool/slurm",
+    "/var/spool/slurmctld",
+    "/var/spool/slurmd",
+    "/var/log/slurm",
+    "/var/lib/slurm",
+    "/var/log/munge",
+    "/var/lib/munge",
+)
+DAEMONS = ("slurmctld", "slurmd", "munged")
 
 # alpha: one thread; beta: two (the whole test node) and deterministic, as are both.
 SPECS = copy.deepcopy(TINY_SPECS)
@@ -74,23 +96,90 @@ def test_dry_run_shows_each_specs_resources(tmp_path):
     assert seen["alpha"]["mem_mb"] >= 1024  # estimated, not the profile's 1000
 
 
+def system_files() -> dict[str, tuple]:
+    """Mode, owner and content (sha256, or a link's target) of each entry under SYSTEM_PATHS and
+    of /run's SLURM and munge entries."""
+    tops = [Path(path) for path in SYSTEM_PATHS]
+    tops += sorted(Path("/run").glob("*slurm*")) + sorted(Path("/run").glob("*munge*"))
+    seen = {}
+    for top in tops:
+        paths = [top] if top.exists() or top.is_symlink() else []
+        if top.is_dir() and not top.is_symlink():
+            for folder, folders, files in os.walk(top):
+                paths += [Path(folder, name) for name in folders + files]
+        for path in paths:
+            info = path.lstat()
+            if stat.S_ISREG(info.st_mode):
+                content = hashlib.sha256(path.read_bytes()).hexdigest()
+            else:
+                content = os.readlink(path) if stat.S_ISLNK(info.st_mode) else None
+            seen[str(path)] = (stat.filemode(info.st_mode), info.st_uid, info.st_gid, content)
+    return seen
+
+
+def running_daemons() -> set[int]:
+    """PIDs of every slurmctld, slurmd and munged on the machine."""
+    pids = set()
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() in DAEMONS:
+                pids.add(int(comm.parent.name))
+        except (OSError, ValueError):
+            pass  # exited meanwhile
+    return pids
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
+    """A SLURM of the test's own, in a temporary folder; SLURM_CONF set, and the folder's `srun`
+    first on PATH, for the module's tests (and the snakemake runs they start, which inherit
+    os.environ)."""
+    if os.environ.get(ENABLE) != "1":
+        pytest.skip(
+            f"real SLURM test, run only when asked: {ENABLE}=1 pytest tests/cluster "
+            "(as root with apt-get; installs SLURM and munge, removes them after)"
+        )
     if os.geteuid() != 0:
         pytest.skip("the SLURM test installs and starts daemons: it needs root")
     if not (shutil.which("slurmctld") or shutil.which("apt-get")):
         pytest.skip("the SLURM test needs slurmctld installed, or apt-get to install it")
+    others = running_daemons()  # a site's own SLURM or munge: left alone, as are its files
+    before = system_files()
     state = tmp_path_factory.mktemp("slurm")
-    started = subprocess.run(
-        ["bash", str(SCRIPT), "start", str(state)], capture_output=True, text=True, timeout=900
-    )
-    assert started.returncode == 0, started.stdout + started.stderr
-    pids = [int(path.read_text()) for path in state.glob("*.pid")]  # munged's if it started it
-    assert len(pids) >= 2
-    yield state
-    subprocess.run(["bash", str(SCRIPT), "stop", str(state)], check=True, timeout=60)
+    with pytest.MonkeyPatch.context() as env:
+        for name in [name for name in os.environ if name.startswith("SLURM_")]:
+            env.delenv(name)  # e.g. a surrounding job's SLURM_JOB_ID
+        env.setenv("SLURM_CONF", str(state / "slurm.conf"))
+        env.setenv("PATH", f"{state / 'bin'}{os.pathsep}{os.environ['PATH']}")  # see slurm.sh
+        try:
+            started = subprocess.run(
+                ["bash", str(SCRIPT), "start", str(state)],
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
+            assert started.returncode == 0, started.stdout + started.stderr
+            # The script's records of munged, slurmctld and slurmd (the daemons' own: state/run).
+            pids = [int(path.read_text()) for path in state.glob("*.pid")]
+            assert len(pids) == len(DAEMONS), started.stdout + started.stderr
+            yield state
+        finally:  # also when the start failed half-way
+            stopped = subprocess.run(
+                ["bash", str(SCRIPT), "stop", str(state)],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     for pid in pids:
         assert not Path(f"/proc/{pid}").exists(), f"daemon {pid} still running"
+    after = system_files()
+    changed = sorted(
+        path
+        for path in before.keys() | after.keys()
+        if before.get(path) != after.get(path) and (not others or path.startswith("/etc/"))
+    )
+    assert not changed, f"the SLURM test changed files outside its folder: {changed[:20]}"
 
 
 @pytest.fixture(scope="module")
