@@ -39,3 +39,15 @@ def test_a_class_never_predicted_has_zero_precision_not_nan():
     scores = prediction_scores(np.array([0, 2]), y_prob)
     assert [c["precision"] for c in scores["per_class"]] == [0.5, 0.0, 0.0]
     assert [c["recall"] for c in scores["per_class"]] == [1.0, 0.0, 0.0]
+
+
+def test_diverged_runs_rank_last_whatever_their_early_scores():
+    from netspec.results.report import rank
+
+    metrics = {
+        "wild": {"best_val_accuracy": 0.99, "best_val_loss": 0.1, "diverged": True},
+        "steady": {"best_val_accuracy": 0.90, "best_val_loss": 0.3, "diverged": False},
+        "silent": {"best_val_accuracy": None, "best_val_loss": None, "diverged": False},
+        "tied": {"best_val_accuracy": 0.90, "best_val_loss": 0.2, "diverged": False},
+    }
+    assert rank(metrics) == ["tied", "steady", "wild", "silent"]

@@ -8,8 +8,9 @@ import pytest
 from conftest import valid_spec, write_spec
 
 from netspec.errors import SpecError
-from netspec.spec.compile import compile_all, compile_spec, spec_files
+from netspec.spec.compile import compile_spec, spec_files
 from netspec.spec.loading import merge
+from netspec.spec.study import compile_all
 
 
 def test_merge_deep_merges_objects_and_replaces_lists():
@@ -138,7 +139,7 @@ def test_folders_skip_bases_and_collect_every_problem(in_tmp):
     write_spec(in_tmp, "specs/good.json", valid_spec())
     write_spec(in_tmp, "specs/bad.json", valid_spec(training={"epochs": 0}))
     write_spec(in_tmp, "specs/worse.json", "{")
-    assert [p.name for p in spec_files(["specs"])] == ["bad.json", "good.json", "worse.json"]
+    assert [p.name for p in spec_files(["specs"])[0]] == ["bad.json", "good.json", "worse.json"]
     experiments, problems = compile_all(["specs"])
     assert [e.id for e in experiments] == ["good"]
     assert [p.file for p in problems] == ["specs/bad.json", "specs/worse.json:1:2"]
@@ -147,3 +148,27 @@ def test_folders_skip_bases_and_collect_every_problem(in_tmp):
 def test_missing_file_is_a_spec_error(in_tmp):
     with pytest.raises(SpecError, match="nope.json: no such file"):
         compile_spec(in_tmp / "nope.json")
+
+
+def test_a_specs_folder_ignores_nothing_silently(in_tmp):
+    write_spec(in_tmp, "specs/good.json", valid_spec())
+    write_spec(in_tmp, "specs/cnn_big.JSON", valid_spec())
+    (in_tmp / "specs/y.json").mkdir()
+    experiments, problems = compile_all(["specs"])
+    assert [e.id for e in experiments] == ["good"]
+    assert [str(p) for p in problems] == [
+        "specs/cnn_big.JSON: expected the extension .json in lower case, received '.JSON': "
+        "rename it, or move it out of the specs folder",
+        "specs/y.json: expected a regular file, received a folder",
+    ]
+
+
+def test_a_base_named_explicitly_is_checked_as_a_base(in_tmp):
+    write_spec(in_tmp, "_base.json", {"model": {"template": "convnet", "units": 8}})
+    write_spec(in_tmp, "_full.json", valid_spec())
+    write_spec(in_tmp, "_bad.json", {"training": {"epochs": 0}})
+    experiments, problems = compile_all(["_base.json", "_full.json", "_bad.json"])
+    assert experiments == []
+    assert [str(p) for p in problems] == [
+        "_bad.json: $.training.epochs: expected an integer >= 1, received 0"
+    ]

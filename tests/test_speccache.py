@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 
 import numpy as np
 import pytest
@@ -42,7 +43,7 @@ def compiled(monkeypatch):
 
 
 def load(study):
-    return load_study(study / "specs", cache=study / "cache.pickle")
+    return load_study(study / "specs", cache=study / "cache.json")
 
 
 def test_a_second_plan_reuses_every_compiled_spec(study, compiled):
@@ -98,11 +99,30 @@ def test_an_npz_dataset_is_rechecked_when_its_file_changes(tmp_path, compiled):
 
 
 def test_an_unreadable_cache_is_ignored(study, compiled):
-    (study / "cache.pickle").write_bytes(b"not a pickle")
+    (study / "cache.json").write_bytes(b"not JSON {")
     assert set(load(study)) == {"a", "b"}
     assert compiled == ["a.json", "b.json"]
     load(study)
     assert compiled == ["a.json", "b.json"]  # and was rewritten
+
+
+class Hostile:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_the_cache_is_plain_json_and_loading_it_runs_no_code(study, compiled, tmp_path):
+    first = load(study)
+    stored = json.loads((study / "cache.json").read_text())
+    assert set(stored) == {"fingerprint", "entries"} and len(stored["entries"]) == 2
+    assert load(study)["a"] == first["a"] and load(study)["a"].digest == first["a"].digest
+    marker = tmp_path / "ran"
+    (study / "cache.json").write_bytes(pickle.dumps(Hostile(str(marker))))
+    assert set(load(study)) == {"a", "b"}
+    assert not marker.exists()
 
 
 def test_a_changed_netspec_invalidates_everything(study, compiled, monkeypatch):
@@ -135,5 +155,5 @@ def test_the_key_follows_the_chain_and_gives_up_on_a_cycle(tmp_path):
 
 def test_a_cache_that_cannot_be_written_is_no_failure(study, compiled):
     (study / "blocked").write_text("a file where the cache's folder would be")
-    experiments = load_study(study / "specs", cache=study / "blocked/cache.pickle")
+    experiments = load_study(study / "specs", cache=study / "blocked/cache.json")
     assert set(experiments) == {"a", "b"}

@@ -144,21 +144,27 @@ def test_a_failed_run_leaves_no_older_runs_files(tmp_path):
     assert [name for name in names if (out / name).exists()] == []
 
 
-def test_pipeline_yields_every_sample_each_epoch_in_a_seeded_order_without_the_autotuner():
+def test_training_batches_cover_every_sample_each_epoch_in_an_order_fixed_by_seed_and_epoch():
     import numpy as np
 
-    from netspec.train.pipeline import pipeline
+    from netspec.train.pipeline import batches, steps, training_batches
 
     x = np.arange(50, dtype=np.float32).reshape(50, 1)
     y = np.arange(50) % 10
-    data = pipeline((x, y), 16, shuffle_seed=3)
-    epochs = [np.concatenate([batch[0].numpy()[:, 0] for batch in data]) for _ in range(2)]
-    assert [len(b[0]) for b in data] == [16, 16, 16, 2]
-    assert all(sorted(epoch) == list(range(50)) for epoch in epochs)
-    assert list(epochs[0]) != list(epochs[1]), "reshuffled each epoch"
-    again = pipeline((x, y), 16, shuffle_seed=3)
-    assert list(np.concatenate([b[0].numpy()[:, 0] for b in again])) == list(epochs[0])
-    unshuffled = np.concatenate([b[0].numpy()[:, 0] for b in pipeline((x, y), 16, None)])
-    assert list(unshuffled) == list(range(50))
-    # The autotuner left a one-CPU job's CPU idle ~150 ms per epoch (bench/parallel.py, figure 4).
+
+    def epochs(data):
+        values = np.concatenate([batch[0].numpy()[:, 0] for batch in data])
+        return [list(values[i : i + 50]) for i in range(0, len(values), 50)]
+
+    data = training_batches((x, y), 16, 3, range(0, 3))
+    assert [len(b[0]) for b in data] == [16, 16, 16, 2] * 3 and steps(50, 16) == 4
+    three = epochs(data)
+    assert all(sorted(epoch) == list(range(50)) for epoch in three)
+    assert three[0] != three[1] != three[2], "a new order each epoch"
+    # Resuming at epoch 2 gives epoch 2's order: no random stream carried over from epochs 0-1.
+    assert epochs(training_batches((x, y), 16, 3, range(2, 3))) == three[2:]
+    assert epochs(training_batches((x, y), 16, 4, range(0, 1)))[0] != three[0]
+    assert epochs(training_batches((x, y), 16, None, range(0, 1)))[0] == list(range(50))
+    assert epochs(batches((x, y), 16))[0] == list(range(50))
+    # tf.data's autotuner idled a one-CPU job once per epoch (bench/README.md, figure 4).
     assert data.options().autotune.enabled is False

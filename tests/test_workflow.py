@@ -6,13 +6,17 @@ import base64
 import json
 import os
 import re
+import shutil
 from html.parser import HTMLParser
 from io import BytesIO
 
+import numpy as np
 import pytest
 from workflow_helpers import (
     STUDY_JOBS,
+    TINY_BASE,
     TINY_CONFIG,
+    TINY_SPECS,
     copy_study,
     edit_spec,
     per_experiment,
@@ -145,6 +149,39 @@ def test_h_base_change_reruns_exactly_its_children(copy):
     assert planned(copy) == per_experiment("alpha")
 
 
+EVERY_TRAINING = per_experiment("alpha") | per_experiment("beta")
+
+
+@pytest.mark.parametrize(
+    ("missing", "redone"),
+    [
+        ("outputs/alpha/metrics.json", per_experiment("alpha")),
+        ("outputs/alpha/history.json", per_experiment("alpha")),
+        ("outputs/beta/run.json", per_experiment("beta")),
+        ("outputs/plots/curves", STUDY_JOBS),
+        ("outputs/plots/comparison.png", STUDY_JOBS),
+        ("outputs/plots/accuracy.png", STUDY_JOBS),
+        ("outputs/report/index.html", {("report", None)}),
+        ("outputs/report/results.csv", {("report", None)}),
+        # Snakemake reruns whatever reads a file it must re-make: every training of that data.
+        ("outputs/data/digits.npz", {("data", None)} | EVERY_TRAINING),
+    ],
+)
+def test_i_a_deleted_output_is_made_again_with_what_depends_on_it(copy, missing, redone):
+    target = copy / missing
+    shutil.rmtree(target) if target.is_dir() else target.unlink()
+    assert planned(copy) == redone
+
+
+def test_j_a_failed_job_is_rerun_next_time(copy):
+    """A corrupt history makes the plots job fail; Snakemake removes its outputs, and the next
+    run must not call the old report current."""
+    (copy / "outputs/beta/history.json").write_text("{truncated")
+    result = snakemake(copy, "--cores", "2", "--forcerun", "plots")
+    assert result.returncode != 0
+    assert planned(copy) == STUDY_JOBS
+
+
 def test_bad_spec_stops_before_any_job_and_keeps_outputs(copy):
     before = {name: (copy / name).stat().st_mtime_ns for name in OUTPUTS}
     edit_spec(copy, "alpha.json", lambda s: s["model"].update(units=0, dropout=2))
@@ -272,3 +309,44 @@ def test_report_links_the_curves_past_the_embedded_count(copy, monkeypatch):
     second = (copy / "page/results.csv").read_text().splitlines()[2].split(",")[1]
     link = f"../outputs/plots/curves/{second}.png"
     assert f"<a href='{link}'>" in page and (copy / "page" / link).is_file()
+
+
+def _damaged_npz(path, damaged: bool) -> None:
+    """Valid headers and labels (what planning reads); with `damaged`, image bytes that fail
+    their CRC when the data job reads them."""
+    rng = np.random.default_rng(0)
+    np.savez(
+        path,
+        x_train=rng.integers(0, 255, (600, 8, 8), dtype=np.uint8),
+        y_train=np.arange(600) % 10,
+        x_test=rng.integers(0, 255, (20, 8, 8), dtype=np.uint8),
+        y_test=np.arange(20) % 10,
+    )
+    if damaged:
+        data = bytearray(path.read_bytes())
+        middle = data.index(b"x_train.npy") + 20_000  # far past the header planning reads
+        data[middle : middle + 64] = bytes(64)
+        path.write_bytes(bytes(data))
+
+
+def test_keep_going_isolates_a_failing_experiment_and_the_rerun_redoes_only_it(tmp_path):
+    specs = {
+        **TINY_SPECS,
+        "gamma.json": {
+            **{k: v for k, v in TINY_BASE.items() if k != "data"},
+            "data": {"dataset": {"npz": "gamma.npz"}},
+        },
+    }
+    folder = write_study(tmp_path, specs)
+    _damaged_npz(folder / "specs/gamma.npz", damaged=True)
+    result = snakemake(folder, "--cores", "2", "--keep-going")
+    assert result.returncode != 0
+    for name in ("alpha", "beta"):
+        assert (folder / f"outputs/{name}/metrics.json").is_file()
+    assert not (folder / "outputs/gamma/metrics.json").exists()
+    log = next((folder / "outputs/logs/data").glob("npz-gamma-*.log")).read_text()
+    assert log.strip().splitlines()[-1].startswith("error: specs/gamma.npz: not a readable .npz")
+    _damaged_npz(folder / "specs/gamma.npz", damaged=False)
+    assert planned(folder) == {("data", None)} | per_experiment("gamma")
+    assert snakemake(folder, "--cores", "2").returncode == 0
+    assert planned(folder) == set()

@@ -9,28 +9,29 @@ import sys
 from pathlib import Path
 
 from netspec.errors import SpecError
-from netspec.spec.compile import ID_PATTERN, compile_all, compile_spec, spec_files
+from netspec.spec.compile import ID_PATTERN, compile_spec, spec_files
 from netspec.spec.inference import table
 from netspec.spec.loading import resolve
 from netspec.spec.resources import estimate_mem_mb
+from netspec.spec.study import compile_all
 
 
 def validate(args: argparse.Namespace) -> int:
-    files = spec_files(args.paths)
-    if not files:
+    files, _ = spec_files(args.paths)
+    experiments, problems = compile_all(args.paths)
+    if not files and not problems:
         print(f"netspec: no spec files under {' '.join(map(str, args.paths))}", file=sys.stderr)
         return 1
-    experiments, problems = compile_all(files)
     for problem in problems:
         print(problem, file=sys.stderr)
+    failed = len({problem.file.split(":")[0] for problem in problems})
     if problems:
         print(
-            f"{len(experiments)} valid, {len(files) - len(experiments)} invalid "
-            f"({len(problems)} problems)",
+            f"{len(files) - failed} valid, {failed} invalid ({len(problems)} problems)",
             file=sys.stderr,
         )
         return 1
-    print(f"{len(experiments)} specs valid")
+    print(f"{len(files)} specs valid")
     return 0
 
 

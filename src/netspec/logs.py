@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+
+from netspec.errors import SpecError
 
 
 def redirect_output(path: str) -> None:
@@ -14,3 +17,13 @@ def redirect_output(path: str) -> None:
     os.dup2(handle.fileno(), 1)
     os.dup2(handle.fileno(), 2)
     sys.stdout = sys.stderr = handle
+
+
+@contextlib.contextmanager
+def job_errors():
+    """A SpecError ends the job with its message as the log's last line, not a traceback."""
+    try:
+        yield
+    except SpecError as error:
+        print(f"error: {error}", flush=True)
+        raise SystemExit(1) from None

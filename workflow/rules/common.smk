@@ -2,6 +2,7 @@
 # One bad spec stops the run here, before any job starts, listing every problem.
 # NETSPEC_VERSION is a param of the TF-free stages: upgrading netspec redraws plots and report.
 import gc
+import json
 import os
 import shlex
 import sys
@@ -9,24 +10,24 @@ import sys
 from snakemake.utils import validate
 
 from netspec import __version__ as NETSPEC_VERSION
+from netspec.config import coerce_numbers, folder_problems
 from netspec.data.kinds import DataSource
 from netspec.errors import SpecError
 from netspec.spec.resources import job_resources
+from netspec.spec.budget import Budget
 from netspec.spec.study import load_study, shown
 
-validate(config, workflow.source_path("../../schemas/config.schema.json"))
+CONFIG_SCHEMA = workflow.source_path("../../schemas/config.schema.json")
+with open(CONFIG_SCHEMA, encoding="utf-8") as handle:
+    config.update(coerce_numbers(config, json.load(handle)))
+validate(config, CONFIG_SCHEMA)
+if folder_problems(config, os.getcwd()):
+    raise WorkflowError("\n".join(folder_problems(config, os.getcwd())))
 
 # Jobs run the Python that runs Snakemake (on a cluster node too: the job re-parses this file).
 PYTHON = shlex.quote(sys.executable)
 SPECS = config["specs"]
 OUT = config["outputs"].rstrip("/")
-
-IDS = sorted(
-    name
-    for name in glob_wildcards(os.path.join(SPECS, "{exp,[^/]+}.json")).exp
-    if not name.startswith("_")
-)
-
 
 wildcard_constraints:
     exp="[a-z0-9][a-z0-9_-]*",
@@ -34,11 +35,14 @@ wildcard_constraints:
 
 
 try:
-    EXPERIMENTS = load_study(SPECS, IDS, cache=".snakemake/netspec/specs.pickle")
+    EXPERIMENTS = load_study(
+        SPECS, cache=".snakemake/netspec/specs.json", budget=Budget(**config["budget"])
+    )
 except SpecError as error:
     raise WorkflowError(
         f"{len(error.problems)} problem(s) in the specs; nothing was run:\n{error}"
     ) from None
+IDS = list(EXPERIMENTS)  # the specs folder's experiments, sorted by id
 if not EXPERIMENTS:
     raise WorkflowError(
         f"no experiments in {SPECS}/ (add a spec: netspec new NAME --from ...)"

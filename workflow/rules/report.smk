@@ -19,6 +19,7 @@ rule report:
         # What the report shows of each spec, as compared between runs (describe() itself runs
         # in the job: at parse time every plan would pay for it, once per spec).
         shown=lambda wildcards: {name: shown(EXPERIMENTS[name]) for name in IDS},
-        title=config["title"],
+        # a function: Snakemake would read braces in a plain string as wildcards
+        title=lambda wildcards: config["title"],
     script:
         "../scripts/report.py"

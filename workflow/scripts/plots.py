@@ -2,17 +2,18 @@
 
 from pathlib import Path
 
-from netspec.logs import redirect_output
+from netspec.logs import job_errors, redirect_output
 from netspec.results.plots import plots_job
 from netspec.results.study import Figures, Run, StudyResults
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 redirect_output(sm.log[0])
-runs = tuple(
-    Run(name, Path(history).parent, description)
-    for name, history, description in zip(
-        sm.params.names, sm.input.histories, sm.params.descriptions, strict=True
+with job_errors():
+    runs = tuple(
+        Run(name, Path(history).parent, description)
+        for name, history, description in zip(
+            sm.params.names, sm.input.histories, sm.params.descriptions, strict=True
+        )
     )
-)
-figures = Figures(Path(sm.output.curves), Path(sm.output.comparison), Path(sm.output.bars))
-plots_job(StudyResults("", runs, figures), sm.params.settings, sm.params.cache, sm.threads)
+    figures = Figures(Path(sm.output.curves), Path(sm.output.comparison), Path(sm.output.bars))
+    plots_job(StudyResults("", runs, figures), sm.params.settings, sm.params.cache, sm.threads)

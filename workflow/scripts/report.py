@@ -2,19 +2,21 @@
 
 from pathlib import Path
 
-from netspec.logs import redirect_output
+from netspec.logs import job_errors, redirect_output
 from netspec.results.report import write_report
 from netspec.results.study import Figures, Run, StudyResults
+from netspec.spec.budget import Budget
 from netspec.spec.study import describe, load_study
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 redirect_output(sm.log[0])
-experiments = load_study(sm.params.specs, sm.params.ids)
-runs = tuple(
-    Run(name, Path(metrics).parent, info["description"], info)
-    for name, metrics in zip(sm.params.ids, sm.input.metrics, strict=True)
-    for info in [describe(experiments[name])]
-)
-curves = Path(sm.input.curves)
-figures = Figures(curves, Path(sm.input.comparison), Path(sm.input.bars))
-write_report(StudyResults(sm.params.title, runs, figures), sm.output.html, sm.output.csv)
+with job_errors():
+    experiments = load_study(sm.params.specs, sm.params.ids, budget=Budget(**sm.config["budget"]))
+    runs = tuple(
+        Run(name, Path(metrics).parent, info["description"], info)
+        for name, metrics in zip(sm.params.ids, sm.input.metrics, strict=True)
+        for info in [describe(experiments[name])]
+    )
+    curves = Path(sm.input.curves)
+    figures = Figures(curves, Path(sm.input.comparison), Path(sm.input.bars))
+    write_report(StudyResults(sm.params.title, runs, figures), sm.output.html, sm.output.csv)

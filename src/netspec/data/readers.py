@@ -133,37 +133,50 @@ def read_cifar10(cache: Path) -> Arrays:
 
 def read_user_npz(path: str | Path) -> tuple[Arrays, float]:
     """The user's arrays and their peak intensity: 255 for 8-bit images, however dark."""
-    with np.load(path, allow_pickle=False) as arrays:
-        x_train, y_train, x_test, y_test = (arrays[key] for key in NPZ_KEYS)
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            x_train, y_train, x_test, y_test = (arrays[key] for key in NPZ_KEYS)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
+        raise SpecError.one(
+            str(path), None, f"not a readable .npz file ({error}); was it changed since planning?"
+        ) from error
     peak = float(max(np.abs(x_train).max(initial=0), np.abs(x_test).max(initial=0)))
+    if not np.isfinite(peak):  # checked at planning time too; the file may have changed since
+        raise SpecError.one(str(path), ("data", "dataset", "npz"), "images hold NaN or infinity")
     if np.issubdtype(x_train.dtype, np.integer) and peak <= 255:
         peak = 255
     return (x_train, y_train, x_test, y_test), peak
 
 
 def npz_info(path: str | Path, num_classes: int | None, file: str, where: tuple) -> DatasetInfo:
-    """Shapes and class count of a user npz, checked without loading its images."""
+    """Shapes and class count of a user npz, checked before any job runs: its headers, its
+    labels, and (for float images) that every pixel is a finite number."""
     path = Path(path)
     if not path.is_file():
         raise SpecError.one(file, where, f"expected an existing .npz file, received {str(path)!r}")
     try:
         with zipfile.ZipFile(path) as archive:
-            shapes = {name[:-4]: _npy_shape(archive, name) for name in archive.namelist()}
-            missing = [key for key in NPZ_KEYS if key not in shapes]
-            if missing:
-                raise SpecError.one(
-                    file,
-                    where,
-                    f"{path}: expected arrays {', '.join(NPZ_KEYS)}; "
-                    f"missing {', '.join(missing)} (found {', '.join(sorted(shapes)) or 'none'})",
-                )
-            with np.load(path) as arrays:
-                labels = np.concatenate([arrays["y_train"].ravel(), arrays["y_test"].ravel()])
-    except (zipfile.BadZipFile, ValueError, OSError) as error:
+            headers = {name[:-4]: _npy_header(archive, name) for name in archive.namelist()}
+        missing = [key for key in NPZ_KEYS if key not in headers]
+        if missing:
+            raise SpecError.one(
+                file,
+                where,
+                f"{path}: expected arrays {', '.join(NPZ_KEYS)}; "
+                f"missing {', '.join(missing)} (found {', '.join(sorted(headers)) or 'none'})",
+            )
+        shapes = {key: shape for key, (shape, _) in headers.items()}
+        problems = check_dtypes({key: dtype for key, (_, dtype) in headers.items()})
+        if problems:
+            raise SpecError.one(file, where, f"{path}: " + "; ".join(problems))
+        with np.load(path, allow_pickle=False) as arrays:
+            labels = np.concatenate([arrays["y_train"].ravel(), arrays["y_test"].ravel()])
+            problems = _non_finite_pixels(arrays, headers)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
         raise SpecError.one(file, where, f"{path}: not a readable .npz file ({error})") from error
-    problems = check_shapes(shapes, labels)
+    problems += check_shapes(shapes, labels) if not problems else []
     classes = num_classes if num_classes is not None else int(labels.max(initial=0)) + 1
-    if labels.size and labels.max() >= classes:
+    if not problems and labels.size and labels.max() >= classes:
         problems.append(f"labels must be below num_classes {classes}, found {labels.max()}")
     if problems:
         raise SpecError.one(file, where, f"{path}: " + "; ".join(problems))
@@ -172,12 +185,34 @@ def npz_info(path: str | Path, num_classes: int | None, file: str, where: tuple)
     return DatasetInfo(f"npz:{path}", tuple(input_shape), classes, shapes["x_train"][0])
 
 
-def _npy_shape(archive: zipfile.ZipFile, name: str) -> tuple[int, ...]:
+def _npy_header(archive: zipfile.ZipFile, name: str) -> tuple[tuple[int, ...], np.dtype]:
     with archive.open(name) as handle:
         version = np.lib.format.read_magic(handle)
         fmt = np.lib.format
         read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
-        return tuple(read(handle)[0])
+        shape, _, dtype = read(handle)
+        return tuple(shape), dtype
+
+
+def check_dtypes(dtypes: dict) -> list[str]:
+    """Images must be numbers, labels integers: strings or objects would fail in a job."""
+    problems = []
+    for key in NPZ_KEYS:
+        kinds = "iu" if key.startswith("y_") else "biuf"
+        if dtypes[key].kind not in kinds:
+            what = "integers" if key.startswith("y_") else "numbers"
+            problems.append(f"{key} must hold {what}, has dtype {dtypes[key]}")
+    return problems
+
+
+def _non_finite_pixels(arrays, headers: dict) -> list[str]:
+    problems = []
+    for key in ("x_train", "x_test"):
+        if headers[key][1].kind == "f":
+            bad = np.count_nonzero(~np.isfinite(arrays[key]))
+            if bad:
+                problems.append(f"{key} has {bad} NaN or infinite pixel value(s)")
+    return problems
 
 
 def check_shapes(shapes: dict, labels) -> list[str]:
@@ -185,6 +220,8 @@ def check_shapes(shapes: dict, labels) -> list[str]:
     problems = []
     for split in ("train", "test"):
         x, y = shapes[f"x_{split}"], shapes[f"y_{split}"]
+        if x[:1] == (0,):
+            problems.append(f"x_{split} has no samples")
         if len(x) not in (3, 4):
             problems.append(f"x_{split} must be (samples, height, width[, channels]), has {x}")
         if x[:1] != y[:1] or len(y) != 1:

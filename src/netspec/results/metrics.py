@@ -9,6 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from netspec.errors import SpecError
+from netspec.results.study import read_result
+
 
 def best_epoch(history: dict) -> int | None:
     """1-based epoch with the highest validation accuracy (the earliest on ties); None if none."""
@@ -97,15 +100,33 @@ def metrics_job(history: str, predictions: str, run: str, output: str) -> dict:
     """Recompute metrics.json from a finished training's files (no TensorFlow needed)."""
     with np.load(predictions) as arrays:
         y_true, y_prob = arrays["y_true"], arrays["y_prob"]
-    loaded = json.loads(Path(history).read_text())
-    return write_metrics(loaded, y_true, y_prob, json.loads(Path(run).read_text()), output)
+    return write_metrics(read_result(history), y_true, y_prob, read_result(run), output)
 
 
-if __name__ == "__main__":  # python -m netspec.results.metrics OUTPUTS/EXP: rewrite metrics.json
+def main(argv: list[str] | None = None) -> int:
+    import argparse
     import sys
 
-    folder = Path(sys.argv[1])
-    metrics_job(
-        *(folder / f for f in ("history.json", "predictions.npz", "run.json")),
-        folder / "metrics.json",
+    parser = argparse.ArgumentParser(
+        prog="python -m netspec.results.metrics",
+        description="Recompute an experiment's metrics.json from its history, predictions and "
+        "run record, without TensorFlow.",
     )
+    parser.add_argument("folder", help="the experiment's output folder (outputs/EXPERIMENT)")
+    folder = Path(parser.parse_args(argv).folder)
+    try:
+        metrics_job(
+            *(folder / f for f in ("history.json", "predictions.npz", "run.json")),
+            folder / "metrics.json",
+        )
+    except SpecError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"error: {folder}: {error.strerror}: {error.filename}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -29,6 +29,11 @@ def _pyplot():
     return plt
 
 
+def plain(text: str) -> str:
+    """Text shown as written: a `$` would otherwise start matplotlib's math mode."""
+    return text.replace("$", r"\$")
+
+
 def _figure(settings: dict, panels: int = 2):
     plt = _pyplot()
     settings = {**DEFAULTS, **(settings or {})}
@@ -71,7 +76,7 @@ def plot_history(history: dict, title: str, path: str | Path, settings: dict | N
         axis.legend()
     if history.get("diverged"):
         title += " (diverged: loss became NaN)"
-    fig.suptitle(title)
+    fig.suptitle(plain(title))
     _save(plt, fig, path, settings)
 
 

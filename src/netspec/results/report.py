@@ -47,7 +47,8 @@ def rank(metrics: dict[str, dict]) -> list[str]:
     def key(name):
         accuracy = metrics[name].get("best_val_accuracy")
         loss = metrics[name].get("best_val_loss")
-        return (accuracy is None, -(accuracy or 0), loss is None, loss or 0, name)
+        failed = bool(metrics[name].get("diverged")) or accuracy is None
+        return (failed, -(accuracy or 0), loss is None, loss or 0, name)
 
     return sorted(metrics, key=key)
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from netspec.errors import SpecError
+
 
 @dataclass(frozen=True)
 class Run:
@@ -28,16 +30,34 @@ class Run:
 
     @cached_property
     def history(self) -> dict:
-        return json.loads(self.history_file.read_text())
+        return read_result(self.history_file)
 
     @cached_property
     def metrics(self) -> dict:
-        return json.loads((Path(self.folder) / "metrics.json").read_text())
+        return read_result(Path(self.folder) / "metrics.json")
 
     @cached_property
     def record(self) -> dict:
         """run.json: provenance."""
-        return json.loads((Path(self.folder) / "run.json").read_text())
+        return read_result(Path(self.folder) / "run.json")
+
+
+def read_result(path: str | Path) -> dict:
+    """A JSON file a training wrote; a damaged one is a SpecError that names it and the way out."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError.one(str(path), None, "missing; rerun snakemake to make it again") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SpecError.one(
+            str(path),
+            None,
+            f"damaged ({error}); delete it and rerun snakemake, which retrains that experiment",
+        ) from None
+    if not isinstance(data, dict):
+        raise SpecError.one(str(path), None, "damaged (not a JSON object); delete it and rerun")
+    return data
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ or raises one SpecError listing every problem found.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -17,10 +18,9 @@ from pathlib import Path
 from netspec.data.kinds import DatasetInfo, DataSource
 from netspec.errors import Problem, SpecError
 from netspec.spec.checks import CHECKS, Context, output_matches
-from netspec.spec.inference import Summary, infer
+from netspec.spec.inference import LayerSummary, Summary, infer
 from netspec.spec.loading import PROSE, Resolved, display, resolve
 from netspec.spec.optimizers import optimizer_args
-from netspec.spec.speccache import SpecCache
 from netspec.spec.templates import lower
 from netspec.spec.validation import schema_problems, with_defaults
 
@@ -60,6 +60,44 @@ class Experiment:
         text = json.dumps(self.canonical, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def to_json(self) -> dict:
+        """Everything known about the experiment as plain JSON data (for the spec cache)."""
+        return {
+            "id": self.id,
+            "file": str(self.file),
+            "spec": self.spec,
+            "layers": self.layers,
+            "dataset": dataclasses.asdict(self.dataset),
+            "summary": {
+                "input_shape": list(self.summary.input_shape),
+                "layers": [dataclasses.asdict(layer) for layer in self.summary.layers],
+            },
+            "chain": [str(path) for path in self.chain],
+            "digest": self.digest,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Experiment:
+        info = data["dataset"]
+        summary = data["summary"]
+        experiment = cls(
+            data["id"],
+            Path(data["file"]),
+            data["spec"],
+            data["layers"],
+            DatasetInfo(**{**info, "input_shape": tuple(info["input_shape"])}),
+            Summary(
+                tuple(summary["input_shape"]),
+                tuple(
+                    LayerSummary(**{**row, "output_shape": tuple(row["output_shape"])})
+                    for row in summary["layers"]
+                ),
+            ),
+            [Path(path) for path in data["chain"]],
+        )
+        experiment.__dict__["digest"] = data["digest"]  # the cached_property's own slot
+        return experiment
+
     @property
     def source(self) -> DataSource:
         return DataSource.of(self.spec["data"]["dataset"])
@@ -79,12 +117,13 @@ def is_base(path: Path) -> bool:
     return Path(path).name.startswith("_")
 
 
-def compile_spec(path: Path | str) -> Experiment:
-    """Load, resolve, validate, lower and shape-check one spec file."""
+def compile_spec(path: Path | str, base: bool = False) -> Experiment:
+    """Load, resolve, validate, lower and shape-check one spec file (`base`: a parent spec,
+    whose name need not be an experiment id)."""
     path = Path(path)
     name = display(path)
     problems = []
-    if not ID_PATTERN.fullmatch(experiment_id(path)):
+    if not base and not ID_PATTERN.fullmatch(experiment_id(path)):
         problems.append(
             Problem(
                 name,
@@ -149,36 +188,56 @@ def _dataset_info(spec: dict, resolved: Resolved) -> DatasetInfo:
     return DataSource.of(spec["data"]["dataset"]).info(resolved.origin(where), where)
 
 
-def spec_files(paths: list[Path | str]) -> list[Path]:
-    """The experiment files named by `paths`: files as given, folders' *.json minus bases."""
-    found = []
+def discover(folder: Path) -> tuple[list[Path], list[Problem]]:
+    """The experiment files in a folder (`*.json` but bases), and problems with names that
+    look like specs but would be skipped (`cnn.JSON`): nothing in a specs folder is ignored
+    silently. Entries that are not regular files are kept: compiling them says what they are."""
+    found, problems = [], []
+    for entry in sorted(Path(folder).iterdir()):
+        suffix = entry.suffix
+        if suffix == ".json":
+            if not is_base(entry):
+                found.append(entry)
+        elif suffix.lower() == ".json":
+            problems.append(
+                Problem(
+                    display(entry),
+                    None,
+                    f"expected the extension .json in lower case, received {suffix!r}: rename "
+                    "it, or move it out of the specs folder",
+                )
+            )
+    return found, problems
+
+
+def spec_files(paths: list[Path | str]) -> tuple[list[Path], list[Problem]]:
+    """The spec files named by `paths`: files as given (bases too), folders' experiments."""
+    found, problems = [], []
     for path in map(Path, paths):
         if path.is_dir():
-            found += sorted(p for p in path.glob("*.json") if not is_base(p))
+            files, wrong = discover(path)
+            found += files
+            problems += wrong
         else:
             found.append(path)
-    return found
+    return found, problems
 
 
-def compile_all(
-    paths: list[Path | str], cache: str | Path | None = None
-) -> tuple[list[Experiment], list[Problem]]:
-    """Every experiment under `paths`, and every problem of those that failed.
-
-    `cache` names a file of compiled specs keyed by content (netspec.spec.speccache): a spec whose
-    files are unchanged since the last call is not compiled again.
-    """
-    store = SpecCache(cache)
-    experiments, problems = [], []
-    for path in spec_files(paths):
-        key, experiment = store.get(path)
-        if experiment is None:
-            try:
-                experiment = compile_spec(path)
-            except SpecError as error:
-                problems += error.problems
-                continue
-            store.put(key, experiment)
-        experiments.append(experiment)
-    store.save()
-    return experiments, problems
+def check_base(path: Path) -> list[Problem]:
+    """A base spec checked as far as it goes: it may leave out whole sections its children
+    fill in, but what it does say must be valid."""
+    try:
+        resolved = resolve(path)
+    except SpecError as error:
+        return error.problems
+    if {"data", "model"} <= set(resolved.data):
+        try:
+            compile_spec(path, base=True)
+        except SpecError as error:
+            return error.problems
+        return []
+    return [
+        problem
+        for problem in schema_problems(resolved.data, resolved.origin)
+        if not (len(problem.path or ()) == 1 and problem.message.startswith("missing required"))
+    ]

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import stat
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from netspec.errors import SpecError
+from netspec.errors import Problem, SpecError
 
 # Keys that describe a file rather than the experiment: never inherited from a parent.
 PROSE = ("$schema", "description", "extends")
+# Bounds that keep a hostile or mistaken file from exhausting memory or the stack: a real spec is
+# a few hundred bytes, a few levels deep, with a short extends chain.
+MAX_SPEC_BYTES = 1 << 20
+MAX_DEPTH = 32
+MAX_CHAIN = 64
 
 
 def display(path: Path) -> str:
@@ -57,16 +65,61 @@ def _parse_cached(path: Path, mtime_ns: int, size: int) -> object:
     return _parse(path)
 
 
+def read_bytes(path: Path) -> bytes:
+    """A spec file's bytes: a regular file of at most MAX_SPEC_BYTES, never a device, a pipe
+    or a socket (which could block forever or never end)."""
+    name = display(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise SpecError.one(name, None, "no such file") from None
+    except OSError as error:
+        raise SpecError.one(name, None, f"cannot read the file ({error.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise SpecError.one(name, None, f"expected a regular file, received {_file_kind(info)}")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_SPEC_BYTES + 1)
+    except OSError as error:
+        raise SpecError.one(name, None, f"cannot read the file ({error.strerror})") from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError.one(
+            name,
+            None,
+            f"expected a spec file of at most {MAX_SPEC_BYTES // 1024} KiB, received "
+            f"{max(info.st_size, len(data)) // 1024} KiB or more",
+        )
+    return data
+
+
+def _file_kind(info: os.stat_result) -> str:
+    for test, kind in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(info.st_mode):
+            return kind
+    return "a special file"
+
+
 def _parse(path: Path) -> object:
     name = display(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError.one(name, None, "no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SpecError.one(name, None, f"cannot read the file ({error})") from None
+        text = read_bytes(path).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SpecError.one(
+            name, None, f"expected UTF-8 text, received {error.reason} at byte {error.start}"
+        ) from None
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
+        data = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=NonFinite,
+            parse_float=_float,
+        )
     except json.JSONDecodeError as error:
         raise SpecError.one(
             f"{name}:{error.lineno}:{error.colno}", None, f"invalid JSON: {error.msg}"
@@ -78,6 +131,50 @@ def _parse(path: Path) -> object:
             f"invalid JSON: key {error.args[0]!r} appears twice "
             "in one object (the second would silently win)",
         ) from None
+    except RecursionError:
+        raise SpecError.one(
+            name, None, f"expected JSON nested at most {MAX_DEPTH} levels deep, received deeper"
+        ) from None
+    except ValueError:  # an integer of more digits than Python converts
+        limit = sys.get_int_max_str_digits()
+        raise SpecError.one(
+            name, None, f"invalid JSON: expected numbers of at most {limit} digits, received more"
+        ) from None
+    problems = [Problem(name, path, message) for path, message in _unusual_values(data)]
+    if problems:
+        raise SpecError(problems)
+    return data
+
+
+class NonFinite(str):
+    """NaN, Infinity or a number too large for a float, as written: JSON Schema's bounds never
+    fail on NaN, so these are refused while parsing."""
+
+
+def _float(text: str) -> float | NonFinite:
+    value = float(text)
+    return value if math.isfinite(value) else NonFinite(text)
+
+
+def _unusual_values(data: object) -> list[tuple[tuple, str]]:
+    """(path, message) for each non-finite number, and for nesting past MAX_DEPTH."""
+    found, stack = [], [((), data)]
+    while stack:
+        path, node = stack.pop()
+        if len(path) > MAX_DEPTH:
+            return [
+                (
+                    path[:MAX_DEPTH],
+                    f"expected JSON nested at most {MAX_DEPTH} levels deep, received deeper",
+                )
+            ]
+        if isinstance(node, NonFinite):
+            found.append((path, f"expected a finite number, received {node}"))
+        elif isinstance(node, dict):
+            stack.extend(((*path, key), value) for key, value in node.items())
+        elif isinstance(node, list):
+            stack.extend(((*path, index), value) for index, value in enumerate(node))
+    return sorted(found, key=lambda item: str(item[0]))
 
 
 class _DuplicateKey(ValueError):
@@ -150,14 +247,26 @@ def resolve(path: Path, _seen: tuple[tuple[tuple[int, int] | None, Path], ...] =
             f"expected a string path to a parent spec, received {json.dumps(parent_ref)}",
         )
     parent_path = path.parent / parent_ref
-    if not parent_path.is_file():
+    try:
+        info = os.stat(parent_path)
+    except OSError:
+        info = None
+    if info is None or not stat.S_ISREG(info.st_mode):
+        found = (
+            f"({display(parent_path)} not found)"
+            if info is None
+            else (f"which is {_file_kind(info)}")
+        )
+        raise SpecError.one(
+            name, ("extends",), f"expected an existing spec file, received {parent_ref!r} {found}"
+        )
+    seen = (*_seen, (_identity(path), path))
+    if len(seen) >= MAX_CHAIN:
         raise SpecError.one(
             name,
             ("extends",),
-            f"expected an existing spec file, received "
-            f"{parent_ref!r} ({display(parent_path)} not found)",
+            f"expected an extends chain of at most {MAX_CHAIN} files, received longer",
         )
-    seen = (*_seen, (_identity(path), path))
     if _identity(parent_path) in (identity for identity, _ in seen):
         cycle = " -> ".join(display(p) for p in (*(p for _, p in seen), parent_path))
         raise SpecError.one(name, ("extends",), f"extends forms a cycle: {cycle}")

@@ -41,7 +41,10 @@ TRAINING = {
     "batch_size": integer("Samples per gradient step.", 128, minimum=1),
     "epochs": integer("Passes over the training data.", 20, minimum=1),
     "seed": integer(
-        "Seed for weights, shuffling and dropout (keras.utils.set_random_seed).", 0, minimum=0
+        "Seed for weights, shuffling and dropout (keras.utils.set_random_seed).",
+        0,
+        minimum=0,
+        maximum=2**32 - 1,
     ),
     "shuffle": boolean("Shuffle the training data every epoch.", True),
     "deterministic": boolean(

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
-import pickle
 from pathlib import Path
 
 import netspec
 from netspec.errors import SpecError
-from netspec.spec.loading import read_json
+from netspec.spec.compile import Experiment
+from netspec.spec.loading import MAX_CHAIN, read_bytes, read_json
 
-FORMAT = 1
-MAX_CHAIN = 64
+FORMAT = 2  # JSON data: reading the cache runs no code, unlike a pickle
 PACKAGE = Path(netspec.__file__).parent
 
 
@@ -44,7 +44,7 @@ def content_key(path: Path, fingerprint: str, files: dict | None = None) -> str 
     for _ in range(MAX_CHAIN):
         if current not in files:
             try:
-                raw = Path(current).read_bytes()
+                raw = read_bytes(Path(current))
                 # The compiler's own parse, memoised by path, size and mtime: a spec missing
                 # the cache is then not parsed a second time when it is compiled.
                 data = read_json(Path(current))
@@ -93,10 +93,10 @@ class SpecCache:
         self.files: dict = {}
         if self.file is not None:
             try:
-                with open(self.file, "rb") as handle:
-                    stored = pickle.load(handle)
+                with open(self.file, encoding="utf-8") as handle:
+                    stored = json.load(handle)
                 if stored.get("fingerprint") == self.fingerprint:
-                    self.entries = stored["entries"]
+                    self.entries = dict(stored["entries"])
             except Exception:  # noqa: BLE001 - a missing or unreadable cache is just empty
                 self.entries = {}
 
@@ -105,14 +105,17 @@ class SpecCache:
         entry = self.entries.get(key) if key else None
         if entry is None or not _still_valid(entry[1]):
             return key, None
+        try:
+            experiment = Experiment.from_json(entry[0])
+        except (KeyError, TypeError, ValueError):  # written by a different netspec: recompile
+            return key, None
         self.used.add(key)
-        return key, entry[0]
+        return key, experiment
 
     def put(self, key: str | None, experiment) -> None:
         if key is None or self.file is None:
             return
-        experiment.digest  # noqa: B018 - computed once, stored with the entry
-        self.entries[key] = (experiment, _file_stamps(experiment))
+        self.entries[key] = (experiment.to_json(), _file_stamps(experiment))
         self.used.add(key)
         self.changed = True
 
@@ -128,12 +131,8 @@ class SpecCache:
         partial = self.file.with_name(f"{self.file.name}.{os.getpid()}.partial")
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            with open(partial, "wb") as handle:
-                pickle.dump(
-                    {"fingerprint": self.fingerprint, "entries": self.entries},
-                    handle,
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                )
+            with open(partial, "w", encoding="utf-8") as handle:
+                json.dump({"fingerprint": self.fingerprint, "entries": self.entries}, handle)
             partial.replace(self.file)  # atomic: a concurrent reader sees the old or the new
         except OSError:  # read-only or full: the cache is an optimisation, never a failure
             with contextlib.suppress(OSError):

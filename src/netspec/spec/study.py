@@ -5,25 +5,64 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from netspec.errors import SpecError
-from netspec.spec.compile import Experiment, compile_all, spec_files
+from netspec.errors import Problem, SpecError
+from netspec.spec import compile as compiler
+from netspec.spec.budget import DEFAULT_BUDGET, Budget
+from netspec.spec.compile import Experiment, check_base, is_base, spec_files
 from netspec.spec.diff import MISSING, differences
 from netspec.spec.loading import resolve
+from netspec.spec.speccache import SpecCache
 from netspec.spec.validation import with_defaults
 
 
+def compile_all(
+    paths: list[Path | str], cache: str | Path | None = None, budget: Budget = DEFAULT_BUDGET
+) -> tuple[list[Experiment], list[Problem]]:
+    """Every experiment under `paths` within `budget`, and every problem of those that failed.
+
+    `cache` names a file of compiled specs keyed by content (netspec.spec.speccache): a spec whose
+    files are unchanged since the last call is not compiled again. The budget is checked on
+    every experiment, cached or not, so a tighter budget applies at once.
+    """
+    store = SpecCache(cache)
+    files, problems = spec_files(paths)
+    experiments = []
+    for path in files:
+        if is_base(path):  # named explicitly: checked, but not an experiment
+            problems += check_base(path)
+            continue
+        key, experiment = store.get(path)
+        if experiment is None:
+            try:
+                experiment = compiler.compile_spec(path)
+            except SpecError as error:
+                problems += error.problems
+                continue
+            store.put(key, experiment)
+        over = budget.problems(experiment)
+        if over:
+            problems += over
+        else:
+            experiments.append(experiment)
+    store.save()
+    return experiments, problems
+
+
 def load_study(
-    folder: str | Path, ids: list[str] | None = None, cache: str | Path | None = None
+    folder: str | Path,
+    ids: list[str] | None = None,
+    cache: str | Path | None = None,
+    budget: Budget = DEFAULT_BUDGET,
 ) -> dict[str, Experiment]:
     """Compile every experiment in `folder` (or just `ids`); one SpecError lists every problem.
 
-    `cache`: see compile_all.
+    `cache` and `budget`: see compile_all.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise SpecError.one(str(folder), None, "expected a folder of spec files; none found")
-    paths = spec_files([folder]) if ids is None else [folder / f"{i}.json" for i in ids]
-    experiments, problems = compile_all(paths, cache)
+    paths = [folder] if ids is None else [folder / f"{i}.json" for i in ids]
+    experiments, problems = compile_all(paths, cache, budget)
     if problems:
         raise SpecError(problems)
     return {experiment.id: experiment for experiment in experiments}

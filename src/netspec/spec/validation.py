@@ -211,11 +211,16 @@ def _section(key: str, text: str) -> tuple:
 
 def _problems(validator: jsonschema.Validator, instance: object) -> tuple:
     """(path, message) for every violation, in the validator's order."""
-    found = []
+    found, mistyped = [], set()
     for error in validator.iter_errors(instance):
         for leaf in _leaves(error):
+            path = tuple(leaf.absolute_path)
+            if leaf.validator == "type":
+                if path in mistyped:  # a branch's own type, after the value's: said once
+                    continue
+                mistyped.add(path)
             for extra_path, message in MESSAGES[leaf.validator](leaf):
-                found.append((tuple(leaf.absolute_path) + extra_path, message))
+                found.append((path + extra_path, message))
     return tuple(found)
 
 

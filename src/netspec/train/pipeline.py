@@ -36,21 +36,59 @@ def split(arrays, data: dict, seed: int) -> dict[str, tuple[np.ndarray, np.ndarr
 PREFETCH_BATCHES = 2
 
 
-def pipeline(pair: tuple[np.ndarray, np.ndarray], batch: int, shuffle_seed: int | None):
-    """Batches as a cached, prefetched tf.data pipeline, reshuffled each epoch when seeded.
-
-    Faster per epoch than handing Keras the numpy arrays (bench/README.md, figure 6), at the
-    price of more copies of the training set in memory (counted in spec/resources.py).
-
-    tf.data's autotuner is off and the prefetch buffer fixed: nothing in this pipeline is
-    parallel, so the buffer size was all it could tune, and on a job with one CPU its waits left
-    that CPU idle once per epoch, so two jobs on two cores ran slower than one alone
-    (bench/README.md, figures 4 and 6)."""
+def _options():
+    # tf.data's autotuner is off and the prefetch buffer fixed: nothing in these pipelines is
+    # parallel, so the buffer size was all it could tune, and on a job with one CPU its waits
+    # left that CPU idle once per epoch, so two jobs on two cores ran slower than one alone
+    # (bench/README.md, figures 4 and 6).
     import tensorflow as tf
 
-    data = tf.data.Dataset.from_tensor_slices(pair).cache()
-    if shuffle_seed is not None:
-        data = data.shuffle(len(pair[1]), seed=shuffle_seed, reshuffle_each_iteration=True)
     options = tf.data.Options()
     options.autotune.enabled = False
-    return data.batch(batch).prefetch(PREFETCH_BATCHES).with_options(options)
+    return options
+
+
+def batches(pair: tuple[np.ndarray, np.ndarray], batch: int):
+    """One pass in order (validation, test), cached and prefetched for repeated passes."""
+    import tensorflow as tf
+
+    data = tf.data.Dataset.from_tensor_slices(pair).cache().batch(batch)
+    return data.prefetch(PREFETCH_BATCHES).with_options(_options())
+
+
+def training_batches(
+    pair: tuple[np.ndarray, np.ndarray], batch: int, seed: int | None, epochs: range
+):
+    """The training batches of `epochs`, one epoch after the other, as one tf.data pipeline.
+
+    Epoch e's order is a function of (seed, e) alone, drawn with numpy, not a random stream
+    consumed by the epochs before it: a run resumed at epoch e sees exactly the batches an
+    uninterrupted run sees. Feed it to `fit` with steps_per_epoch=steps(len(pair[1]), batch).
+    Each batch is gathered from the arrays in one step, and prefetched, which is faster per
+    epoch than handing Keras the numpy arrays (bench/README.md, figure 6).
+    """
+    import tensorflow as tf
+
+    x, y = (tf.convert_to_tensor(array) for array in pair)
+    count = len(pair[1])
+    orders = np.array([epoch_order(count, seed, epoch) for epoch in epochs], np.int64)
+    orders = orders.reshape(len(epochs), count)  # also when no epoch is left to run
+
+    def epoch(order):
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch)
+
+    indices = tf.data.Dataset.from_tensor_slices(orders).flat_map(epoch)
+    data = indices.map(lambda index: (tf.gather(x, index), tf.gather(y, index)))
+    return data.prefetch(PREFETCH_BATCHES).with_options(_options())
+
+
+def epoch_order(samples: int, seed: int | None, epoch: int) -> np.ndarray:
+    """The order of the training samples in one epoch: shuffled by (seed, epoch), or as is."""
+    if seed is None:
+        return np.arange(samples)
+    return np.random.default_rng([seed, epoch]).permutation(samples)
+
+
+def steps(samples: int, batch: int) -> int:
+    """Batches per epoch (the last one may be short)."""
+    return -(-samples // batch)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,10 +14,15 @@ from netspec.data.prepare import load_prepared
 from netspec.errors import SpecError
 from netspec.results.metrics import write_metrics
 from netspec.spec.compile import Experiment, compile_spec
-from netspec.train.pipeline import pipeline, split
+from netspec.train.pipeline import batches, split, steps, training_batches
 from netspec.train.provenance import process_age, run_record
-
-RESUME_DIR = ".resume"  # inside the experiment's output folder; removed after a finished run
+from netspec.train.resume import (
+    RESUME_DIR,
+    early_stopping,
+    progress_callback,
+    resume_point,
+    sole_trainer,
+)
 
 
 def configure_tensorflow(threads: int, seed: int, deterministic: bool):
@@ -33,58 +37,6 @@ def configure_tensorflow(threads: int, seed: int, deterministic: bool):
     if deterministic:
         tf.config.experimental.enable_op_determinism()
     return keras
-
-
-def finite(value) -> float | None:
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def progress_callback(keras, resume: Path, digest: str, epochs: list[dict], total: int):
-    class Progress(keras.callbacks.Callback):
-        """Log each epoch and save a resumable state (model + optimizer) after it."""
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            record = {key: finite(value) for key, value in (logs or {}).items()}
-            record["epoch_time_s"] = round(time.perf_counter() - self.started, 4)
-            epochs.append(record)
-            shown = "  ".join(
-                f"{k} {v:.4f}" if v is not None else f"{k} nan"
-                for k, v in record.items()
-                if k != "epoch_time_s"
-            )
-            print(f"epoch {epoch + 1}/{total}  {shown}  {record['epoch_time_s']:.2f}s", flush=True)
-            if record.get("loss") is None:
-                # Diverged: stop here. Checked per epoch, not per batch as TerminateOnNaN does:
-                # any per-batch hook makes Keras sync every step.
-                self.model.stop_training = True
-            state = resume / f"state-{epoch + 1}.keras"
-            self.model.save(state)
-            progress = resume / "progress.json.tmp"
-            progress.write_text(
-                json.dumps({"digest": digest, "state": state.name, "epochs": epochs})
-            )
-            progress.replace(resume / "progress.json")  # atomic: the state it names is complete
-            for old in resume.glob("state-*.keras"):
-                if old != state:
-                    old.unlink()
-
-    return Progress()
-
-
-def _resume_point(keras, resume: Path, digest: str):
-    """(model, epochs done) from an interrupted run of this same experiment, else (None, [])."""
-    progress_file = resume / "progress.json"
-    if not progress_file.exists():
-        return None, []
-    progress = json.loads(progress_file.read_text())
-    state = resume / progress["state"]
-    if progress.get("digest") != digest or not state.exists():
-        return None, []  # a different experiment trained here before: start afresh
-    return keras.models.load_model(state), progress["epochs"]
 
 
 def first_batch_callback(keras, timeline: dict, clock: float):
@@ -112,24 +64,32 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
     timeline["data_loaded"] = round(time.perf_counter() - clock, 3)
     resume = Path(out["model"]).parent / RESUME_DIR
     resume.mkdir(parents=True, exist_ok=True)
-    model, epochs = _resume_point(keras, resume, experiment.digest)
+    model, epochs, stopping_state = resume_point(keras, resume, experiment.digest)
     if model is None:
         model = build(experiment)
     else:
         print(f"resuming after epoch {len(epochs)} from {resume}", flush=True)
     timeline["model_built"] = round(time.perf_counter() - clock, 3)
+    settings = training["early_stopping"]
+    stopping = early_stopping(keras, settings, stopping_state) if settings else None
     callbacks = [
-        progress_callback(keras, resume, experiment.digest, epochs, training["epochs"]),
+        # early stopping first: Progress saves the counters it has just updated
+        *([stopping] if stopping else []),
+        progress_callback(keras, resume, experiment.digest, epochs, training["epochs"], stopping),
         first_batch_callback(keras, timeline, clock),
     ]
-    stopping = training["early_stopping"]
-    if stopping:
-        callbacks.append(keras.callbacks.EarlyStopping(**stopping))
     resumed_from = len(epochs)
     batch, seed = training["batch_size"], training["seed"]
+    samples = len(sets["train"][1])
     model.fit(
-        pipeline(sets["train"], batch, seed if training["shuffle"] else None),
-        validation_data=pipeline(sets["validation"], batch, None),
+        training_batches(
+            sets["train"],
+            batch,
+            seed if training["shuffle"] else None,
+            range(resumed_from, training["epochs"]),
+        ),
+        steps_per_epoch=steps(samples, batch),
+        validation_data=batches(sets["validation"], batch),
         epochs=training["epochs"],
         initial_epoch=resumed_from,
         callbacks=callbacks,
@@ -137,7 +97,7 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
     )
 
     y_test = sets["test"][1]
-    test_batches = pipeline(sets["test"], max(training["batch_size"], 256), None)
+    test_batches = batches(sets["test"], max(training["batch_size"], 256))
     y_prob = model.predict(test_batches, verbose=0)  # in order: unshuffled
     model.save(out["model"])
     np.savez(out["predictions"], y_true=y_test, y_prob=y_prob.astype(np.float32))
@@ -201,8 +161,8 @@ def train_job(spec: str, data: str, folder: str, threads: int = 1, digest: str |
         f"{experiment.dataset.name} with {threads} thread(s)",
         flush=True,
     )
-    Path(folder).mkdir(parents=True, exist_ok=True)
     out = {key: Path(folder) / name for key, name in OUTPUTS.items()}
-    for stale in out.values():  # a run that fails must not leave an older run's files behind
-        stale.unlink(missing_ok=True)
-    return train(experiment, Path(data), out, threads)
+    with sole_trainer(Path(folder)):
+        for stale in out.values():  # a run that fails must not leave an older run's files behind
+            stale.unlink(missing_ok=True)
+        return train(experiment, Path(data), out, threads)

@@ -1,0 +1,61 @@
+"""The study config (config/config.yaml and --config) beyond its schema: values given on the
+command line made usable, and folders that would let the workflow write outside its own."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def coerce_numbers(config: dict, schema: dict) -> dict:
+    """A copy of `config` where a string that the schema wants as a number is that number.
+
+    Snakemake's `--config plots={dpi: 50}` yields {"dpi": "50"}; a top-level `--config x=50`
+    is already a number. Strings that are not numbers are left for the schema to refuse.
+    """
+
+    def convert(value, sub: dict):
+        types = sub.get("type", [])
+        types = [types] if isinstance(types, str) else types
+        if isinstance(value, dict):
+            properties = sub.get("properties", {})
+            return {k: convert(v, properties.get(k, {})) for k, v in value.items()}
+        kinds = [int] * ("integer" in types) + [float] * ("number" in types)
+        if isinstance(value, str):
+            for kind in kinds:
+                try:
+                    return kind(value)
+                except ValueError:
+                    pass
+        return value
+
+    return convert(config, schema)
+
+
+def folder_problems(config: dict, cwd: str | Path) -> list[str]:
+    """What is wrong with the specs and outputs folders, in words (empty when nothing is)."""
+    problems = []
+    for key in ("specs", "outputs"):
+        if "{" in config[key] or "}" in config[key]:
+            problems.append(
+                f"config {key}: expected a folder name without braces (Snakemake reads them "
+                f"as wildcards), received {config[key]!r}"
+            )
+    if problems:
+        return problems
+    cwd = Path(os.path.realpath(cwd))
+    outputs = Path(os.path.realpath(cwd / config["outputs"]))
+    specs = Path(os.path.realpath(cwd / config["specs"]))
+    home = Path(os.path.realpath(os.path.expanduser("~")))
+    if outputs in (cwd, home) or outputs in cwd.parents or outputs in home.parents:
+        problems.append(
+            "config outputs: expected a folder of its own (netspec writes data/, report/ and "
+            f"one folder per experiment into it), received {config['outputs']!r}, which is "
+            f"{'the working directory' if outputs == cwd else 'a folder above it or your home'}"
+        )
+    elif specs == outputs or specs in outputs.parents or outputs in specs.parents:
+        problems.append(
+            f"config outputs: expected a folder apart from the specs folder {config['specs']!r}, "
+            f"received {config['outputs']!r}"
+        )
+    return problems

@@ -1,0 +1,184 @@
+"""What lets a killed training continue where it stopped, as if it never had: the state saved
+after every epoch, early stopping that carries its counters across, and one trainer per folder."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import math
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+
+RESUME_DIR = ".resume"  # inside the experiment's output folder; removed after a finished run
+LOCK_FILE = ".training.lock"
+STOP_WAIT_S = 60  # how long a leftover trainer gets to exit on SIGTERM before SIGKILL
+
+
+def finite(value) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def progress_callback(keras, resume: Path, digest: str, epochs: list[dict], total: int, stopping):
+    class Progress(keras.callbacks.Callback):
+        """Log each epoch and save a resumable state after it: the model with its optimizer,
+        the epoch log, early stopping's counters and (if it restores them) its best weights."""
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            record = {key: finite(value) for key, value in (logs or {}).items()}
+            record["epoch_time_s"] = round(time.perf_counter() - self.started, 4)
+            epochs.append(record)
+            shown = "  ".join(
+                f"{k} {v:.4f}" if v is not None else f"{k} nan"
+                for k, v in record.items()
+                if k != "epoch_time_s"
+            )
+            print(f"epoch {epoch + 1}/{total}  {shown}  {record['epoch_time_s']:.2f}s", flush=True)
+            if record.get("loss") is None:
+                # Diverged: stop here. Checked per epoch, not per batch as TerminateOnNaN does:
+                # any per-batch hook makes Keras sync every step.
+                self.model.stop_training = True
+            state = resume / f"state-{epoch + 1}.keras"
+            self.model.save(state)
+            saved = {
+                "digest": digest,
+                "state": state.name,
+                "epochs": epochs,
+                "random_states": random_states(keras, self.model),
+            }
+            if stopping is not None:
+                saved["early_stopping"] = stopping.save(resume, epoch)
+            progress = resume / "progress.json.tmp"
+            progress.write_text(json.dumps(saved))
+            progress.replace(resume / "progress.json")  # atomic: the state it names is complete
+            for old in resume.glob("state-*.keras"):
+                if old != state:
+                    old.unlink()
+
+    return Progress()
+
+
+def early_stopping(keras, settings: dict, saved: dict | None):
+    """keras.callbacks.EarlyStopping that resumes with the counters and best weights it had."""
+
+    class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+        def on_train_begin(self, logs=None):
+            super().on_train_begin(logs)
+            if saved:
+                self.wait, self.best_epoch = saved["wait"], saved["best_epoch"]
+                self.best = saved["best"] if saved["best"] is not None else self.best
+                if saved.get("weights"):
+                    with np.load(saved["weights"]) as arrays:
+                        self.best_weights = [arrays[f"arr_{i}"] for i in range(len(arrays))]
+
+        def save(self, resume: Path, epoch: int) -> dict:
+            state = {"wait": self.wait, "best_epoch": self.best_epoch, "best": _number(self.best)}
+            if self.restore_best_weights and self.best_weights is not None:
+                weights = resume / "best-weights.npz"
+                if self.best_epoch == epoch or not weights.exists():
+                    partial = resume / "best-weights.partial.npz"
+                    np.savez(partial, *self.best_weights)
+                    partial.replace(weights)
+                state["weights"] = str(weights)
+            return state
+
+    return ResumableEarlyStopping(**settings)
+
+
+def _number(value) -> float | None:
+    try:
+        return float(value) if math.isfinite(float(value)) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _seed_generators(keras, model):
+    """(name, generator) for every random stream a layer draws from (dropout masks, noise)."""
+    for layer in model._flatten_layers(include_self=False):
+        for attribute, value in vars(layer).items():
+            if isinstance(value, keras.random.SeedGenerator):
+                yield f"{layer.name}/{attribute}", value
+
+
+def random_states(keras, model) -> dict:
+    """The position of each layer's random stream: a saved .keras model does not keep them, and
+    a resumed run would otherwise draw the first epochs' dropout masks again."""
+    return {
+        name: generator.state.numpy().tolist() for name, generator in _seed_generators(keras, model)
+    }
+
+
+def restore_random_states(keras, model, states: dict) -> None:
+    for name, generator in _seed_generators(keras, model):
+        generator.state.assign(np.asarray(states[name], dtype=generator.state.dtype))
+
+
+def resume_point(keras, resume: Path, digest: str) -> tuple[object, list[dict], dict | None]:
+    """(model, epochs done, early stopping state) from an interrupted run of this same
+    experiment, else (None, [], None). A damaged state is set aside, never a crash."""
+    progress_file = resume / "progress.json"
+    if not progress_file.exists():
+        return None, [], None
+    try:
+        progress = json.loads(progress_file.read_text())
+        state = resume / progress["state"]
+        if progress.get("digest") != digest or not state.exists():
+            return None, [], None  # a different experiment trained here before
+        model = keras.models.load_model(state)
+        restore_random_states(keras, model, progress["random_states"])
+        return model, list(progress["epochs"]), progress.get("early_stopping")
+    except Exception as error:  # noqa: BLE001 - truncated JSON, a damaged .keras file, ...
+        print(f"the saved state in {resume} is damaged ({error}); starting afresh", flush=True)
+        for leftover in resume.iterdir():
+            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+        return None, [], None
+
+
+@contextlib.contextmanager
+def sole_trainer(folder: Path):
+    """Hold the experiment folder's lock while training. A trainer still holding it was left
+    behind by an interrupted Snakemake (kill -9 does not reach its jobs): it is stopped, and
+    this one resumes from its last finished epoch, so one process trains the experiment."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK_FILE, "a+") as lock:
+        if not _try_lock(lock):
+            _stop_holder(lock, folder)
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        yield
+
+
+def _try_lock(lock) -> bool:
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _stop_holder(lock, folder: Path) -> None:
+    lock.seek(0)
+    text = lock.read().strip()
+    pid = int(text) if text.isdigit() else None
+    print(f"another training of {folder} is running (pid {pid}); stopping it", flush=True)
+    for sig, wait in ((signal.SIGTERM, STOP_WAIT_S), (signal.SIGKILL, STOP_WAIT_S)):
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if _try_lock(lock):
+                return
+            time.sleep(0.1)
+    raise RuntimeError(f"the training holding {folder / LOCK_FILE} (pid {pid}) did not stop")

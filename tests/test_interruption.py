@@ -1,0 +1,141 @@
+"""Interruptions: a killed Snakemake or trainer, rerun as Snakemake advises, resumes from the last
+finished epoch with one trainer per experiment, and ends with the history of a run never
+interrupted (deterministic mode)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from workflow_helpers import ROOT, TINY_CONFIG, TINY_SPECS, write_study
+from workflow_helpers import snakemake as run_snakemake
+
+pytestmark = pytest.mark.slow
+
+# Dropout, batch normalization and early stopping with restored weights: every piece of state a
+# resume must carry over (RNG streams, moving averages, optimizer slots, stopping counters).
+SPEC = {
+    "data": {"dataset": "digits", "validation": 0.2},
+    "model": {
+        "template": "convnet",
+        "units": 16,
+        "padding": "same",
+        "dropout": 0.2,
+        "batch_norm": True,
+    },
+    "optimizer": {"name": "adam", "learning_rate": 0.01},
+    "training": {
+        "epochs": 40,
+        "batch_size": 20,
+        "seed": 3,
+        "deterministic": True,
+        "early_stopping": {"monitor": "val_loss", "patience": 50, "restore_best_weights": True},
+    },
+}
+SPECS = {"_base.json": TINY_SPECS["_base.json"], "gamma.json": SPEC}
+
+
+def trainers(folder) -> list[int]:
+    """PIDs of `python -m netspec.train` processes working in `folder`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+            cwd = os.readlink(f"/proc/{entry}/cwd")
+        except OSError:
+            continue
+        if b"-m" in argv and b"netspec.train" in argv and cwd == str(folder):
+            found.append(int(entry))
+    return found
+
+
+def wait_for_epochs(progress, count: int, limit: float = 180) -> int:
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        try:
+            done = len(json.loads(progress.read_text())["epochs"])
+        except (OSError, ValueError, KeyError):
+            done = 0
+        if done >= count:
+            return done
+        time.sleep(0.05)
+    raise AssertionError(f"no {count} finished epochs in {progress} within {limit} s")
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    folder = write_study(tmp_path_factory.mktemp("whole"), SPECS, TINY_CONFIG)
+    result = run_snakemake(folder, "--cores", "1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return folder
+
+
+def outputs(folder) -> tuple[dict, float]:
+    history = json.loads((folder / "outputs/gamma/history.json").read_text())
+    metrics = json.loads((folder / "outputs/gamma/metrics.json").read_text())
+    return history["metrics"], metrics["test_accuracy"]
+
+
+def test_kill_9_of_snakemake_then_unlock_and_rerun_resumes_with_one_trainer(
+    uninterrupted, tmp_path
+):
+    folder = write_study(tmp_path, SPECS, TINY_CONFIG)
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
+    first = subprocess.Popen(
+        [*command, "--directory", str(folder), "--cores", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_epochs(folder / "outputs/gamma/.resume/progress.json", 2)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    orphans = trainers(folder)
+    assert orphans, "kill -9 of snakemake leaves its training running"
+
+    unlock = run_snakemake(folder, "--unlock")
+    assert unlock.returncode == 0, unlock.stderr[-2000:]
+    rerun = run_snakemake(folder, "--cores", "1", "--rerun-incomplete", timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    log = (folder / "outputs/gamma/train.log").read_text()
+    assert "another training of" in log and "stopping it" in log
+    resumed = int(log.split("resuming after epoch ")[1].split()[0])
+    assert resumed >= 2
+    assert all(not os.path.exists(f"/proc/{pid}") for pid in orphans)
+    assert trainers(folder) == []
+    assert outputs(folder) == outputs(uninterrupted)
+
+
+def test_sigterm_of_the_trainer_then_rerun_resumes_to_the_same_history(uninterrupted, tmp_path):
+    folder = write_study(tmp_path, SPECS, TINY_CONFIG)
+    data = folder / "outputs/data/digits.npz"
+    assert run_snakemake(folder, "--cores", "1", "outputs/data/digits.npz").returncode == 0
+    out = folder / "outputs/gamma"
+    command = [sys.executable, "-m", "netspec.train", "specs/gamma.json", str(data), str(out)]
+    trainer = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, text=True)
+    done = wait_for_epochs(out / ".resume/progress.json", 3)
+    trainer.send_signal(signal.SIGTERM)
+    trainer.wait(timeout=60)
+    assert done < 40 and not (out / "history.json").exists()
+    result = run_snakemake(folder, "--cores", "1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "resuming after epoch" in (out / "train.log").read_text()
+    assert outputs(folder) == outputs(uninterrupted)
+
+
+def test_a_damaged_saved_state_starts_afresh_instead_of_failing_forever(uninterrupted, tmp_path):
+    folder = write_study(tmp_path, SPECS, TINY_CONFIG)
+    resume = folder / "outputs/gamma/.resume"
+    resume.mkdir(parents=True)
+    (resume / "progress.json").write_text('{"digest": "')
+    result = run_snakemake(folder, "--cores", "1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "is damaged" in (folder / "outputs/gamma/train.log").read_text()
+    assert outputs(folder) == outputs(uninterrupted)
