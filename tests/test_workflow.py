@@ -179,6 +179,8 @@ def test_j_a_failed_job_is_rerun_next_time(copy):
     (copy / "outputs/beta/history.json").write_text("{truncated")
     result = snakemake(copy, "--cores", "2", "--forcerun", "plots")
     assert result.returncode != 0
+    last = (copy / "outputs/logs/plots.log").read_text().strip().splitlines()[-1]
+    assert last.startswith("error: outputs/beta/history.json: damaged (")
     assert planned(copy) == STUDY_JOBS
 
 
@@ -350,3 +352,31 @@ def test_keep_going_isolates_a_failing_experiment_and_the_rerun_redoes_only_it(t
     assert planned(folder) == {("data", None)} | per_experiment("gamma")
     assert snakemake(folder, "--cores", "2").returncode == 0
     assert planned(folder) == set()
+
+
+@pytest.mark.parametrize(
+    ("setting", "planned_ok"),
+    [
+        ("outputs=/", False),
+        ("outputs=.", False),
+        ("outputs=specs/out", False),
+        ("specs=spe{c}s", False),
+        ("plots={dpi: 50}", True),  # a nested override: numbers read as numbers
+        ("title=a {braced} title", True),  # shown, not read as a wildcard
+    ],
+)
+def test_config_values_are_checked_before_any_job(copy, setting, planned_ok):
+    before = sorted(p.name for p in copy.iterdir())
+    result = snakemake(copy, "--dry-run", "--config", setting)
+    assert (result.returncode == 0) is planned_ok, result.stderr[-2000:]
+    if not planned_ok:
+        said = result.stdout + result.stderr
+        assert "config " in said and "expected" in said
+    assert sorted(p.name for p in copy.iterdir()) == before
+
+
+def test_text_in_descriptions_is_shown_not_interpreted(copy):
+    edit_spec(copy, "beta.json", lambda s: s.update(description="costs $\\frac{1$ {x} <b>"))
+    result = snakemake(copy, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "costs $\\frac{1$ {x} &lt;b&gt;" in (copy / "outputs/report/index.html").read_text()

@@ -173,6 +173,7 @@ def draw_curves(
     cache.mkdir(parents=True, exist_ok=True)
     todo, sources = {}, []
     for run in runs:
+        run.history  # noqa: B018 - parsed here, so a damaged file is named before any drawing
         text = run.history_file.read_text()
         cached = cache / f"{curve_key(text, run.title, settings)}.png"
         if not cached.exists():
