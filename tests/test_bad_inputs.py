@@ -212,6 +212,11 @@ CATALOG = [
         "x.json: $.extends: expected an existing spec file, received '/dev/zero' which is a character device",
     ),
     (
+        "extends-nul-byte",
+        spec({**VALID, "extends": "a\u0000b.json"}),
+        "x.json: $.extends: expected an existing spec file, received 'a\\x00b.json' (a\\x00b.json not found)",
+    ),
+    (
         "extends-cycle",
         cycle,
         "_b.json: $.extends: extends forms a cycle: x.json -> _a.json -> _b.json -> _a.json",

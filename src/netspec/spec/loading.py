@@ -32,7 +32,7 @@ def _identity(path: Path) -> tuple[int, int] | None:
     where resolving the path costs one per directory above it."""
     try:
         stat = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):  # missing, or a NUL in the path
         return None
     return stat.st_dev, stat.st_ino
 
@@ -40,9 +40,11 @@ def _identity(path: Path) -> tuple[int, int] | None:
 @lru_cache(maxsize=8192)
 def _display(path: str, cwd: str) -> str:
     try:
-        return os.path.relpath(path, cwd)
+        shown = os.path.relpath(path, cwd)
     except ValueError:  # another drive
-        return path
+        shown = path
+    # A name is shown, never interpreted by the terminal: control characters as escapes.
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in shown)
 
 
 def read_json(path: Path) -> object:
@@ -53,7 +55,7 @@ def read_json(path: Path) -> object:
     """
     try:
         stat = path.stat()
-    except OSError:
+    except (OSError, ValueError):  # missing, or a NUL in the path
         stat = None
     if stat is None:
         return _parse(path)
@@ -75,6 +77,8 @@ def read_bytes(path: Path) -> bytes:
         raise SpecError.one(name, None, "no such file") from None
     except OSError as error:
         raise SpecError.one(name, None, f"cannot read the file ({error.strerror})") from None
+    except ValueError as error:  # a NUL byte in the path
+        raise SpecError.one(name, None, f"cannot read the file ({error})") from None
     if not stat.S_ISREG(info.st_mode):
         raise SpecError.one(name, None, f"expected a regular file, received {_file_kind(info)}")
     try:
@@ -249,7 +253,7 @@ def resolve(path: Path, _seen: tuple[tuple[tuple[int, int] | None, Path], ...] =
     parent_path = path.parent / parent_ref
     try:
         info = os.stat(parent_path)
-    except OSError:
+    except (OSError, ValueError):  # missing, or a NUL in the path
         info = None
     if info is None or not stat.S_ISREG(info.st_mode):
         found = (
