@@ -224,6 +224,9 @@ def test_report_is_self_contained_and_escapes_spec_text(copy):
     page = (copy / "outputs/report/index.html").read_text()
     assert "<script>" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; friends" in page
+    # The tiny study validates on the test set, and the page says what that does to its scores.
+    assert "2 of 2 experiments select their epoch on the test set" in page
+    assert "their test scores are optimistic" in page
     parser = _Images()
     parser.feed(page)
     assert parser.links == []
@@ -380,3 +383,15 @@ def test_text_in_descriptions_is_shown_not_interpreted(copy):
     result = snakemake(copy, "--cores", "2")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "costs $\\frac{1$ {x} &lt;b&gt;" in (copy / "outputs/report/index.html").read_text()
+
+
+def test_a_held_out_validation_set_is_reported_as_such(copy):
+    for name in ("_base.json", "beta.json"):
+        edit_spec(copy, name, lambda s: s["data"].update(validation=0.25))
+    result = snakemake(copy, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    page = (copy / "outputs/report/index.html").read_text()
+    assert "Epochs were selected on a validation set held out of the training set" in page
+    assert "optimistic" not in page
+    run = json.loads((copy / "outputs/alpha/run.json").read_text())
+    assert run["samples"] == {"train": 150, "validation": 50, "test": 100}

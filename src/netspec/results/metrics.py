@@ -14,14 +14,18 @@ from netspec.results.study import read_result
 
 
 def best_epoch(history: dict) -> int | None:
-    """1-based epoch with the highest validation accuracy (the earliest on ties); None if none."""
+    """The selected epoch (1-based): the one training kept and tested, chosen on the validation
+    set by `selected_by`. Histories without a record of it (written before netspec selected
+    epochs) fall back to the highest validation accuracy, earliest on ties."""
+    if "selected_epoch" in history:
+        return history["selected_epoch"]
     scores = history["metrics"].get("val_accuracy", [])
     finite = [(s, -i) for i, s in enumerate(scores) if s is not None and math.isfinite(s)]
     return -max(finite)[1] + 1 if finite else None
 
 
 def best_val_accuracy(history: dict) -> float | None:
-    """The validation accuracy at the best epoch: what the study ranks experiments by."""
+    """The validation accuracy at the selected epoch: what the study ranks experiments by."""
     best = best_epoch(history)
     return history["metrics"]["val_accuracy"][best - 1] if best else None
 
@@ -36,6 +40,7 @@ def summarize(history: dict, y_true: np.ndarray, y_prob: np.ndarray, run: dict) 
         "diverged": history["diverged"],
         "epochs_run": len(history["epochs"]),
         "best_epoch": best,
+        "selected_by": history.get("selected_by", "val_accuracy"),
         "best_val_accuracy": best_val_accuracy(history),
         "best_val_loss": at_best.get("val_loss"),
         "final_val_accuracy": metrics["val_accuracy"][-1] if metrics.get("val_accuracy") else None,
@@ -50,8 +55,9 @@ def summarize(history: dict, y_true: np.ndarray, y_prob: np.ndarray, run: dict) 
 
 
 def prediction_scores(y_true: np.ndarray, y_prob: np.ndarray) -> dict:
-    """Accuracy, loss, confusion matrix, per-class precision/recall of the final model's
-    test-set predictions; NaN predictions (a diverged run) give null scores.
+    """Accuracy, loss, confusion matrix, per-class precision/recall of the selected model's
+    test-set predictions; NaN predictions (a run that diverged from its first epoch) give null
+    scores.
 
     Plain numpy: importing sklearn.metrics would cost this job more than the arithmetic."""
     classes = y_prob.shape[1]

@@ -35,7 +35,7 @@ STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;
 text-align:left}th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
-tr.winner{background:#eef8ee}img{max-width:100%}code,pre{background:#f6f6f6}
+tr.winner{background:#eef8ee}.warning{background:#fff4e0;padding:.4em}img{max-width:100%}code,pre{background:#f6f6f6}
 pre{padding:.6em;overflow-x:auto}.muted{color:#777}section{border-top:1px solid #ddd;margin-top:2em}
 """
 
@@ -81,6 +81,27 @@ def verdict(order: list[str], metrics: dict[str, dict]) -> str:
     return text + "."
 
 
+OPTIMISTIC_MARK = "<sup>†</sup>"
+
+
+def _optimism(metrics: dict[str, dict]) -> str:
+    """Said plainly wherever it applies: selecting epochs on the test set inflates test scores."""
+    optimistic = sorted(name for name, m in metrics.items() if m.get("validation") == "test")
+    if not optimistic:
+        return (
+            "<p class='muted'>Epochs were selected on a validation set held out of the training "
+            "set; each test score was measured once, on the selected epoch's weights.</p>"
+        )
+    return (
+        f"<p class='warning'>{OPTIMISTIC_MARK} {len(optimistic)} of {len(metrics)} experiments "
+        "select their epoch on the test set (<code>&quot;validation&quot;: &quot;test&quot;</code>, "
+        "the seed "
+        "notebook's habit): their validation and test scores are the same set, so their test "
+        "scores are optimistic. Hold out a fraction of the training set "
+        "(<code>&quot;validation&quot;: 0.2</code>) for an honest estimate.</p>"
+    )
+
+
 def _image(path: str | Path, alt: str) -> str:
     data = base64.b64encode(Path(path).read_bytes()).decode()
     return f'<img alt="{escape(alt)}" src="data:image/png;base64,{data}">'
@@ -119,7 +140,8 @@ def _leaderboard(order, metrics, infos, runs) -> str:
             f'<td class="num">{_number(m.get("best_val_accuracy"))}</td>'
             f'<td class="num">{_number(delta)}</td>'
             f'<td class="num">{_number(m.get("best_epoch"))}</td>'
-            f'<td class="num">{_number(m.get("test_accuracy"))}</td>'
+            f'<td class="num">{_number(m.get("test_accuracy"))}'
+            f"{OPTIMISTIC_MARK if m.get('validation') == 'test' else ''}</td>"
             f'<td class="num">{infos[name]["params"]:,}</td>'
             f'<td class="num">{runs[name]["wall_time_s"]:.1f} s</td>'
             f"<td>{escape(infos[name]['description'])}</td></tr>"
@@ -224,7 +246,7 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
         f"</title><style>{STYLE}</style></head><body><h1>{escape(title)}</h1>"
         f"<p class='muted'>{len(names)} experiments, report written "
         f"{datetime.now(UTC).isoformat(timespec='seconds')}</p>"
-        f"<p>{verdict(order, metrics_by)}</p>"
+        f"<p>{verdict(order, metrics_by)}</p>{_optimism(metrics_by)}"
         f"<h2>Leaderboard</h2>{_leaderboard(order, metrics_by, infos_by, runs_by)}"
         f"{_image(figures.bars, 'best validation accuracy per experiment')}"
         "<h2>Validation curves</h2>"

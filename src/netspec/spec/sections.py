@@ -38,6 +38,12 @@ EARLY_STOPPING = {
 }
 
 TRAINING = {
+    "select": choice(
+        ("val_accuracy", "val_loss"),
+        "The validation metric that selects the epoch whose weights are kept, saved and scored "
+        "once on the test set (the first best epoch on ties).",
+        "val_accuracy",
+    ),
     "batch_size": integer("Samples per gradient step.", 128, minimum=1),
     "epochs": integer("Passes over the training data.", 20, minimum=1),
     "seed": integer(

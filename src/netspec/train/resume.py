@@ -25,7 +25,7 @@ def finite(value) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def progress_callback(keras, resume: Path, digest: str, epochs: list[dict], total: int, stopping):
+def progress_callback(keras, resume: Path, digest: str, epochs: list[dict], total: int, keep: dict):
     class Progress(keras.callbacks.Callback):
         """Log each epoch and save a resumable state after it: the model with its optimizer,
         the epoch log, early stopping's counters and (if it restores them) its best weights."""
@@ -55,8 +55,8 @@ def progress_callback(keras, resume: Path, digest: str, epochs: list[dict], tota
                 "epochs": epochs,
                 "random_states": random_states(keras, self.model),
             }
-            if stopping is not None:
-                saved["early_stopping"] = stopping.save(resume, epoch)
+            for name, callback in keep.items():  # epoch selection, early stopping
+                saved[name] = callback.save(resume, epoch)
             progress = resume / "progress.json.tmp"
             progress.write_text(json.dumps(saved))
             progress.replace(resume / "progress.json")  # atomic: the state it names is complete
@@ -94,6 +94,49 @@ def early_stopping(keras, settings: dict, saved: dict | None):
     return ResumableEarlyStopping(**settings)
 
 
+def epoch_selection(keras, metric: str, saved: dict | None):
+    """Keeps the weights of the epoch with the best `metric` on the validation set (the first
+    such epoch on ties); the test set is scored once, on those weights, after training."""
+    maximise = metric.endswith("accuracy")
+
+    class SelectEpoch(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.best, self.epoch, self.weights = None, None, None
+            if saved:
+                self.best, self.epoch = saved["best"], saved["epoch"]
+                if saved.get("weights"):
+                    with np.load(saved["weights"]) as arrays:
+                        self.weights = [arrays[f"arr_{i}"] for i in range(len(arrays))]
+
+        def on_epoch_end(self, epoch, logs=None):
+            value = finite((logs or {}).get(metric, math.nan))
+            if value is None:
+                return
+            if self.best is None or (value > self.best if maximise else value < self.best):
+                self.best, self.epoch = value, epoch + 1
+                self.weights = self.model.get_weights()
+
+        def save(self, resume: Path, epoch: int) -> dict:
+            state = {"best": self.best, "epoch": self.epoch}
+            if self.weights is not None:
+                weights = resume / "selected-weights.npz"
+                if self.epoch == epoch + 1 or not weights.exists():
+                    partial = resume / "selected-weights.partial.npz"
+                    np.savez(partial, *self.weights)
+                    partial.replace(weights)
+                state["weights"] = str(weights)
+            return state
+
+        def restore(self) -> int | None:
+            """Put the selected epoch's weights into the model; its 1-based number."""
+            if self.weights is not None:
+                self.model.set_weights(self.weights)
+            return self.epoch
+
+    return SelectEpoch()
+
+
 def _number(value) -> float | None:
     try:
         return float(value) if math.isfinite(float(value)) else None
@@ -122,25 +165,28 @@ def restore_random_states(keras, model, states: dict) -> None:
         generator.state.assign(np.asarray(states[name], dtype=generator.state.dtype))
 
 
-def resume_point(keras, resume: Path, digest: str) -> tuple[object, list[dict], dict | None]:
-    """(model, epochs done, early stopping state) from an interrupted run of this same
-    experiment, else (None, [], None). A damaged state is set aside, never a crash."""
+def resume_point(keras, resume: Path, digest: str) -> tuple[object, list[dict], dict]:
+    """(model, epochs done, the saved state of each callback) from an interrupted run of this
+    same experiment, else (None, [], {}). A damaged state is set aside, never a crash."""
     progress_file = resume / "progress.json"
     if not progress_file.exists():
-        return None, [], None
+        return None, [], {}
     try:
         progress = json.loads(progress_file.read_text())
         state = resume / progress["state"]
         if progress.get("digest") != digest or not state.exists():
-            return None, [], None  # a different experiment trained here before
+            return None, [], {}  # a different experiment trained here before
         model = keras.models.load_model(state)
         restore_random_states(keras, model, progress["random_states"])
-        return model, list(progress["epochs"]), progress.get("early_stopping")
+        kept = {
+            name: progress[name] for name in ("selection", "early_stopping") if name in progress
+        }
+        return model, list(progress["epochs"]), kept
     except Exception as error:  # noqa: BLE001 - truncated JSON, a damaged .keras file, ...
         print(f"the saved state in {resume} is damaged ({error}); starting afresh", flush=True)
         for leftover in resume.iterdir():
             shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
-        return None, [], None
+        return None, [], {}
 
 
 @contextlib.contextmanager

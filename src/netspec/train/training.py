@@ -19,6 +19,7 @@ from netspec.train.provenance import process_age, run_record
 from netspec.train.resume import (
     RESUME_DIR,
     early_stopping,
+    epoch_selection,
     progress_callback,
     resume_point,
     sole_trainer,
@@ -64,18 +65,20 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
     timeline["data_loaded"] = round(time.perf_counter() - clock, 3)
     resume = Path(out["model"]).parent / RESUME_DIR
     resume.mkdir(parents=True, exist_ok=True)
-    model, epochs, stopping_state = resume_point(keras, resume, experiment.digest)
+    model, epochs, kept = resume_point(keras, resume, experiment.digest)
     if model is None:
         model = build(experiment)
     else:
         print(f"resuming after epoch {len(epochs)} from {resume}", flush=True)
     timeline["model_built"] = round(time.perf_counter() - clock, 3)
     settings = training["early_stopping"]
-    stopping = early_stopping(keras, settings, stopping_state) if settings else None
+    keep = {"selection": epoch_selection(keras, training["select"], kept.get("selection"))}
+    if settings:
+        keep["early_stopping"] = early_stopping(keras, settings, kept.get("early_stopping"))
     callbacks = [
-        # early stopping first: Progress saves the counters it has just updated
-        *([stopping] if stopping else []),
-        progress_callback(keras, resume, experiment.digest, epochs, training["epochs"], stopping),
+        # selection and early stopping first: Progress saves the state they have just updated
+        *keep.values(),
+        progress_callback(keras, resume, experiment.digest, epochs, training["epochs"], keep),
         first_batch_callback(keras, timeline, clock),
     ]
     resumed_from = len(epochs)
@@ -96,6 +99,8 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
         verbose=0,
     )
 
+    # The model from here on is the selected epoch's: tested once, saved as model.keras.
+    selected = keep["selection"].restore()
     y_test = sets["test"][1]
     test_batches = batches(sets["test"], max(training["batch_size"], 256))
     y_prob = model.predict(test_batches, verbose=0)  # in order: unshuffled
@@ -107,6 +112,8 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
         "metrics": {k: [e.get(k) for e in epochs] for k in epochs[0] if k != "epoch_time_s"},
         "epoch_time_s": [e["epoch_time_s"] for e in epochs],
         "diverged": diverged,
+        "selected_epoch": selected,
+        "selected_by": training["select"],
     }
     Path(out["history"]).write_text(json.dumps(history, indent=1))
     record = run_record(
@@ -120,6 +127,7 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
         diverged,
     )
     record["timeline_s"] = timeline
+    record["selected_epoch"] = selected
     Path(out["run"]).write_text(json.dumps(record, indent=2))
     if "metrics" in out:  # the history step: numpy on what was just written, no TF of its own
         write_metrics(history, y_test, y_prob, record, out["metrics"])
