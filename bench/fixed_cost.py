@@ -82,7 +82,7 @@ def main() -> None:
                     [
                         sys.executable,
                         "-m",
-                        "netspec.train.training",
+                        "netspec.train",
                         str(spec),
                         str(prepared),
                         str(out),

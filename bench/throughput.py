@@ -58,7 +58,7 @@ def compile_dict(spec: dict):
 def worker(threads: int, batch: int, jit: bool, pipeline: str, samples: int) -> dict:
     import numpy as np
 
-    from netspec.train.pipeline import pipeline as netspec_pipeline
+    from netspec.train.pipeline import steps, training_batches
     from netspec.train.training import configure_tensorflow
 
     configure_tensorflow(threads, 0, False)
@@ -71,8 +71,8 @@ def worker(threads: int, batch: int, jit: bool, pipeline: str, samples: int) -> 
     x = rng.random((samples, 28, 28, 1), dtype=np.float32)
     y = rng.integers(0, 10, samples)
     if pipeline == "tfdata":  # what netspec.train.training feeds Keras
-        data = netspec_pipeline((x, y), batch, 0)
-        fit = lambda: model.fit(data, epochs=1, verbose=0)  # noqa: E731
+        data = training_batches((x, y), batch, 0, range(1))  # one epoch, restarted per fit
+        fit = lambda: model.fit(data, steps_per_epoch=steps(samples, batch), epochs=1, verbose=0)  # noqa: E731
     elif pipeline == "tfdata-autotune":
         data = autotuned_pipeline(x, y, batch)
         fit = lambda: model.fit(data, epochs=1, verbose=0)  # noqa: E731
@@ -108,7 +108,7 @@ def pipelines_worker(model_kind: str, threads: int, pinned: bool, rounds: int) -
     tf.data's autotuner."""
     import numpy as np
 
-    from netspec.train.pipeline import pipeline, split
+    from netspec.train.pipeline import split, steps, training_batches
     from netspec.train.training import configure_tensorflow
 
     if pinned:
@@ -137,10 +137,11 @@ def pipelines_worker(model_kind: str, threads: int, pinned: bool, rounds: int) -
             )["train"]
     model = build(compile_dict(spec))
     autotuned = autotuned_pipeline(x, y, batch)
-    ours = pipeline((x, y), batch, 0)
+    ours = training_batches((x, y), batch, 0, range(1))  # one epoch, restarted per fit
+    per_epoch = steps(len(y), batch)
     feeds = {
         "numpy": lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0),
-        "netspec": lambda: model.fit(ours, epochs=1, verbose=0),
+        "netspec": lambda: model.fit(ours, steps_per_epoch=per_epoch, epochs=1, verbose=0),
         "autotuned": lambda: model.fit(autotuned, epochs=1, verbose=0),
     }
     for fit in feeds.values():  # warm-up: tracing

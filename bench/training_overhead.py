@@ -21,7 +21,8 @@ import numpy as np
 from _util import SEED_SPEC, median, report
 
 from netspec.spec.compile import compile_spec
-from netspec.train.training import configure_tensorflow, first_batch_callback, progress_callback
+from netspec.train.resume import epoch_selection, progress_callback
+from netspec.train.training import configure_tensorflow, first_batch_callback
 
 SPEC = SEED_SPEC
 
@@ -79,9 +80,12 @@ def main() -> None:
         (folder / "seed.json").write_text(json.dumps(SPEC))
         experiment = compile_spec(folder / "seed.json")
         models = {"netspec": build(experiment), "hand": hand_written(keras)}
+        selection = epoch_selection(keras, "val_accuracy", None)
+        keep = {"selection": selection}
         callbacks = {
             "netspec": [  # exactly the callbacks netspec.train.training.train uses
-                progress_callback(keras, folder, experiment.digest, [], args.rounds),
+                selection,
+                progress_callback(keras, folder, experiment.digest, [], args.rounds, keep),
                 first_batch_callback(keras, {}, time.perf_counter()),
             ],
             "hand": [],

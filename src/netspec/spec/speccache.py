@@ -131,8 +131,9 @@ class SpecCache:
         partial = self.file.with_name(f"{self.file.name}.{os.getpid()}.partial")
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            with open(partial, "w", encoding="utf-8") as handle:
-                json.dump({"fingerprint": self.fingerprint, "entries": self.entries}, handle)
+            # json.dumps, not json.dump: only the former uses the C encoder
+            text = json.dumps({"fingerprint": self.fingerprint, "entries": self.entries})
+            partial.write_text(text, encoding="utf-8")
             partial.replace(self.file)  # atomic: a concurrent reader sees the old or the new
         except OSError:  # read-only or full: the cache is an optimisation, never a failure
             with contextlib.suppress(OSError):
