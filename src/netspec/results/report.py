@@ -11,6 +11,9 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
+import numpy as np
+
+from netspec.results.statistics import LEVEL, PairedTest, mcnemar_exact
 from netspec.results.study import StudyResults
 
 # Past this many experiments the page links the rest of the curves instead of embedding them:
@@ -53,12 +56,13 @@ def rank(metrics: dict[str, dict]) -> list[str]:
     return sorted(metrics, key=key)
 
 
-def verdict(order: list[str], metrics: dict[str, dict]) -> str:
-    """One sentence: who won and by how much, in accuracy points and in validation samples."""
+def verdict(order: list[str], metrics: dict[str, dict], test: PairedTest | None = None) -> str:
+    """Who won on validation and by how much, then whether the margin is real: an exact
+    McNemar test of the winner against the runner-up on their test-set predictions."""
     if not order or metrics[order[0]].get("best_val_accuracy") is None:
         return "No experiment produced a validation score."
     best = metrics[order[0]]
-    text = f"<b>{escape(order[0])}</b> won with best validation accuracy {best['best_val_accuracy']:.4f}"
+    text = f"<b>{escape(order[0])}</b> won with validation accuracy {best['best_val_accuracy']:.4f}"
     runner = metrics[order[1]] if len(order) > 1 else {}
     if runner.get("best_val_accuracy") is None:
         return text + "."
@@ -73,12 +77,20 @@ def verdict(order: list[str], metrics: dict[str, dict]) -> str:
         text += f", {100 * margin:.2f} points ahead of <b>{escape(order[1])}</b>"
         if samples:
             text += f" ({margin * samples:.0f} of {samples} validation samples)"
-    if samples:
-        text += (
-            f". With {samples} validation samples one sample is {100 / samples:.2f} points: "
-            "margins of a few samples are within seed-to-seed noise"
-        )
-    return text + "."
+    text += "."
+    if test is None:
+        return text + " Their test predictions are missing, so the margin was not tested."
+    if test.only_first + test.only_second == 0:
+        return text + f" On the {test.images} test images they make exactly the same mistakes."
+    answer = "is" if test.distinguishable else "is not"
+    return text + (
+        f" On the {test.images} test images they disagree on "
+        f"{test.only_first + test.only_second}: the winner alone is right on {test.only_first}, "
+        f"the runner-up alone on {test.only_second}. An exact McNemar test gives "
+        f"p = {test.p_value:.3g}: the difference <b>{answer} distinguishable from chance</b> at "
+        f"the {LEVEL:.0%} level. Each variant ran once, with one seed: how much the ranking moves "
+        "from seed to seed is not measured."
+    )
 
 
 OPTIMISTIC_MARK = "<sup>†</sup>"
@@ -246,7 +258,7 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
         f"</title><style>{STYLE}</style></head><body><h1>{escape(title)}</h1>"
         f"<p class='muted'>{len(names)} experiments, report written "
         f"{datetime.now(UTC).isoformat(timespec='seconds')}</p>"
-        f"<p>{verdict(order, metrics_by)}</p>{_optimism(metrics_by)}"
+        f"<p>{verdict(order, metrics_by, _paired_test(order, runs))}</p>{_optimism(metrics_by)}"
         f"<h2>Leaderboard</h2>{_leaderboard(order, metrics_by, infos_by, runs_by)}"
         f"{_image(figures.bars, 'best validation accuracy per experiment')}"
         "<h2>Validation curves</h2>"
@@ -256,6 +268,25 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
     Path(html_path).parent.mkdir(parents=True, exist_ok=True)
     Path(html_path).write_text(page, encoding="utf-8")
     _write_csv(order, metrics_by, infos_by, runs_by, csv_path)
+
+
+def _paired_test(order: list[str], runs: dict) -> PairedTest | None:
+    """The exact McNemar test of the first two in `order`, on their test-set predictions."""
+    if len(order) < 2:
+        return None
+    try:
+        loaded = []
+        for name in order[:2]:
+            with np.load(Path(runs[name].folder) / "predictions.npz") as arrays:
+                loaded.append((arrays["y_true"], arrays["y_prob"]))
+    except (OSError, KeyError, ValueError):
+        return None
+    (y_true, first), (other_true, second) = loaded
+    if not np.array_equal(y_true, other_true) or not (
+        np.isfinite(first).all() and np.isfinite(second).all()
+    ):
+        return None  # different test sets, or no predictions: nothing to pair
+    return mcnemar_exact(y_true, first.argmax(1), second.argmax(1))
 
 
 def _write_csv(order, metrics_by, infos_by, runs_by, csv_path) -> None:
