@@ -86,7 +86,7 @@ class SpecCache:
 
     def __init__(self, file: str | Path | None):
         self.file = Path(file) if file else None
-        self.fingerprint = code_fingerprint()
+        self.fingerprint = code_fingerprint() if self.file is not None else ""
         self.entries: dict = {}
         self.used: set = set()
         self.changed = False
@@ -101,6 +101,8 @@ class SpecCache:
                 self.entries = {}
 
     def get(self, path: Path):
+        if self.file is None:  # no cache asked for: nothing to key
+            return None, None
         key = content_key(path, self.fingerprint, self.files)
         entry = self.entries.get(key) if key else None
         if entry is None or not _still_valid(entry[1]):
