@@ -33,6 +33,18 @@ def write_spec(folder: Path, name: str, content: dict | str) -> Path:
     return path
 
 
+class Hostile:
+    """A pickle that runs a command when loaded: loading it must never happen."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
 @pytest.fixture
 def in_tmp(tmp_path, monkeypatch):
     """Run in a temporary folder so messages show short relative file names."""

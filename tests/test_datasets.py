@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import valid_spec, write_spec
+from conftest import Hostile, valid_spec, write_spec
 
 from netspec.data.kinds import DATASETS
 from netspec.data.prepare import load_prepared, prepare
@@ -157,14 +157,6 @@ def test_a_cifar_batch_naming_other_code_is_refused_without_running_it(tmp_path,
     with pytest.raises(SpecError, match="refused to load posix.system"):
         prepare("cifar10", tmp_path / "c.npz")
     assert not marker.exists()
-
-
-class Hostile:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
 
 
 def keras_prepare(home, dataset, target):

@@ -8,7 +8,7 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import valid_spec, write_spec
+from conftest import Hostile, valid_spec, write_spec
 
 import netspec.spec.compile
 from netspec.errors import SpecError
@@ -104,14 +104,6 @@ def test_an_unreadable_cache_is_ignored(study, compiled):
     assert compiled == ["a.json", "b.json"]
     load(study)
     assert compiled == ["a.json", "b.json"]  # and was rewritten
-
-
-class Hostile:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
 
 
 def test_the_cache_is_plain_json_and_loading_it_runs_no_code(study, compiled, tmp_path):
