@@ -172,3 +172,31 @@ def test_a_base_named_explicitly_is_checked_as_a_base(in_tmp):
     assert [str(p) for p in problems] == [
         "_bad.json: $.training.epochs: expected an integer >= 1, received 0"
     ]
+
+
+def test_seeds_expand_into_runs_each_with_its_own_digest(in_tmp):
+    from netspec.spec.compile import expand
+
+    spec = valid_spec(training={"epochs": 1, "batch_size": 32, "seeds": [0, 1]})
+    runs = expand(compile_spec(write_spec(in_tmp, "a.json", spec)))
+    assert [(r.id, r.variant_id, r.spec["training"]["seed"]) for r in runs] == [
+        ("a-s0", "a", 0),
+        ("a-s1", "a", 1),
+    ]
+    assert "seeds" not in runs[0].spec["training"] and runs[0].digest != runs[1].digest
+    spec["training"]["seeds"] = [0, 1, 2]
+    more = expand(compile_spec(write_spec(in_tmp, "a.json", spec)))
+    assert [r.digest for r in more[:2]] == [r.digest for r in runs], "a new seed retrains nothing"
+    single = valid_spec(training={"epochs": 1, "batch_size": 32, "seed": 1})
+    [alone] = expand(compile_spec(write_spec(in_tmp, "b.json", single)))
+    assert alone.id == "b" and alone.variant_id == "b"
+
+
+def test_run_ids_that_collide_are_refused(in_tmp):
+    write_spec(in_tmp, "specs/a.json", valid_spec(training={"seeds": [0, 1]}))
+    write_spec(in_tmp, "specs/a-s0.json", valid_spec())
+    experiments, problems = compile_all(["specs"])
+    assert [str(p) for p in problems] == [
+        "specs/a.json: expected experiment ids of its own, received 'a-s0', which "
+        "specs/a-s0.json also makes; rename one of the specs"
+    ]

@@ -48,3 +48,55 @@ def test_the_headline_says_whether_the_margin_is_distinguishable():
     strong = mcnemar_exact(*paired(both=0, only_first=15, only_second=1, neither=0))
     assert "<b>is distinguishable from chance</b>" in verdict(["a", "b"], metrics, strong)
     assert "not tested" in verdict(["a", "b"], metrics, None)
+
+
+def test_a_variants_spread_has_a_student_t_interval():
+    from netspec.results.statistics import spread
+
+    s = spread([0.90, 0.92, 0.94])
+    assert (s.n, s.mean, s.sd) == (3, pytest.approx(0.92), pytest.approx(0.02))
+    # t(0.975, df=2) = 4.302653; half-width 4.302653 * 0.02 / sqrt(3)
+    assert (s.low, s.high) == (pytest.approx(0.870317, abs=1e-6), pytest.approx(0.969683, abs=1e-6))
+    assert spread([0.9]).sd is None and spread([]) is None
+
+
+def test_paired_seeds_use_the_per_seed_differences():
+    from netspec.results.statistics import compare_seeds
+
+    # differences 0.02, 0.02, -0.01: mean 0.01, sd sqrt(0.0003), t = 1 with 2 degrees of
+    # freedom, p = 2 * (1 - (0.5 + 1 / (2 * sqrt(3)))) = 0.422650
+    c = compare_seeds({0: 0.90, 1: 0.92, 2: 0.94}, {0: 0.88, 1: 0.90, 2: 0.95})
+    assert c.design == "paired" and c.difference == pytest.approx(0.01)
+    assert c.p_value == pytest.approx(0.422650, abs=1e-6) and not c.distinguishable
+    assert c.p_first_better == pytest.approx(2 / 3)
+    assert 0 <= c.p_interval[0] <= c.p_first_better <= c.p_interval[1] <= 1
+
+
+def test_different_seeds_use_welchs_test():
+    from netspec.results.statistics import compare_seeds
+
+    # means 0.91 and 0.81, both sd 0.014142: t = 7.0711 with 2 degrees of freedom (Welch),
+    # p = 2 * (1 - (0.5 + t / (2 * sqrt(2 + t**2)))) = 0.019419
+    c = compare_seeds({0: 0.90, 1: 0.92}, {5: 0.80, 6: 0.82})
+    assert c.design == "welch" and c.difference == pytest.approx(0.10)
+    assert c.p_value == pytest.approx(0.019419, abs=1e-6) and c.distinguishable
+    assert compare_seeds({0: 0.9}, {0: 0.8, 1: 0.7}) is None
+
+
+def test_the_variants_headline_names_the_design_and_the_answer():
+    from netspec.results.variants import variant_scores, variants_verdict
+
+    metrics, infos = {}, {}
+    for variant, scores in (("a", (0.90, 0.92, 0.94)), ("b", (0.88, 0.90, 0.95))):
+        for seed, score in enumerate(scores):
+            name = f"{variant}-s{seed}"
+            metrics[name] = {"best_val_accuracy": score, "test_accuracy": score, "diverged": False}
+            infos[name] = {"variant": variant, "seed": seed}
+    metrics["b-s9"] = {"best_val_accuracy": 0.99, "test_accuracy": None, "diverged": True}
+    infos["b-s9"] = {"variant": "b", "seed": 9}
+    scores = variant_scores(metrics, infos)
+    assert [s.variant for s in scores] == ["a", "b"] and scores[1].failed == ["b-s9"]
+    text = variants_verdict(scores)
+    assert "mean validation accuracy 0.9200 over 3 seed(s)" in text
+    assert "Paired over the same seeds, the mean difference is +1.00 points" in text
+    assert "p = 0.423" in text and "<b>is not distinguishable from seed noise</b>" in text

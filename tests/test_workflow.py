@@ -395,3 +395,21 @@ def test_a_held_out_validation_set_is_reported_as_such(copy):
     assert "optimistic" not in page
     run = json.loads((copy / "outputs/alpha/run.json").read_text())
     assert run["samples"] == {"train": 150, "validation": 50, "test": 100}
+
+
+def test_seeds_are_runs_and_the_report_compares_variants_over_them(copy):
+    for name in ("alpha.json", "beta.json"):
+        edit_spec(copy, name, lambda s: s.setdefault("training", {}).update(seeds=[0, 1]))
+    runs = {("train", f"{v}-s{s}") for v in ("alpha", "beta") for s in (0, 1)}
+    assert planned(copy) == runs | STUDY_JOBS
+    result = snakemake(copy, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    page = (copy / "outputs/report/index.html").read_text()
+    assert "Variants, over their seeds" in page and "Paired over the same seeds" in page
+    rows = (copy / "outputs/report/results.csv").read_text().splitlines()
+    assert rows[0].startswith("rank,experiment,variant,seed,") and len(rows) == 5
+    # A new seed trains that seed only; dropping one trains nothing.
+    edit_spec(copy, "alpha.json", lambda s: s["training"].update(seeds=[0, 1, 2]))
+    assert planned(copy) == {("train", "alpha-s2")} | STUDY_JOBS
+    edit_spec(copy, "alpha.json", lambda s: s["training"].update(seeds=[0]))
+    assert planned(copy) == STUDY_JOBS

@@ -26,7 +26,9 @@ rule train:
         gpu=resource("gpu"),
     params:
         digest=lambda wildcards: EXPERIMENTS[wildcards.exp].digest,
+        # the run's spec: SPECS/EXP.json, or SPECS/VARIANT.json for one seed of several
+        spec=per_experiment({n: e.variant_id for n, e in EXPERIMENTS.items()}),
     shell:
-        f"{PYTHON} -m netspec.train {shlex.quote(SPECS)}/{{wildcards.exp}}.json {{input.data:q}}"
+        f"{PYTHON} -m netspec.train {shlex.quote(SPECS)}/{{params.spec}}.json {{input.data:q}}"
         f" {shlex.quote(OUT)}/{{wildcards.exp}}"
-        " {threads} --digest {params.digest} > {log:q} 2>&1"
+        " {threads} --run {wildcards.exp} --digest {params.digest} > {log:q} 2>&1"

@@ -15,6 +15,7 @@ import numpy as np
 
 from netspec.results.statistics import LEVEL, PairedTest, mcnemar_exact
 from netspec.results.study import StudyResults
+from netspec.results.variants import repeated, variant_scores, variants_table, variants_verdict
 
 # Past this many experiments the page links the rest of the curves instead of embedding them:
 # each embedded curve is tens of kB of base64, and a page of thousands would not open.
@@ -23,6 +24,8 @@ EMBEDDED_CURVES = 50
 CSV_COLUMNS = [
     "rank",
     "experiment",
+    "variant",
+    "seed",
     "best_val_accuracy",
     "best_val_loss",
     "best_epoch",
@@ -241,6 +244,12 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
     for name in names:
         metrics_by[name]["validation_samples"] = runs_by[name]["samples"]["validation"]
     order = rank(metrics_by)
+    scores = variant_scores(metrics_by, infos_by)
+    if repeated(scores):
+        headline = variants_verdict(scores)
+        variants = f"<h2>Variants, over their seeds</h2>{variants_table(scores)}"
+    else:
+        headline, variants = verdict(order, metrics_by, _paired_test(order, runs)), ""
     figures = study.figures
     sections = "".join(
         _experiment_section(
@@ -258,7 +267,7 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
         f"</title><style>{STYLE}</style></head><body><h1>{escape(title)}</h1>"
         f"<p class='muted'>{len(names)} experiments, report written "
         f"{datetime.now(UTC).isoformat(timespec='seconds')}</p>"
-        f"<p>{verdict(order, metrics_by, _paired_test(order, runs))}</p>{_optimism(metrics_by)}"
+        f"<p>{headline}</p>{_optimism(metrics_by)}{variants}"
         f"<h2>Leaderboard</h2>{_leaderboard(order, metrics_by, infos_by, runs_by)}"
         f"{_image(figures.bars, 'best validation accuracy per experiment')}"
         "<h2>Validation curves</h2>"
@@ -299,6 +308,8 @@ def _write_csv(order, metrics_by, infos_by, runs_by, csv_path) -> None:
                 {
                     "rank": position,
                     "experiment": name,
+                    "variant": infos_by[name].get("variant", name),
+                    "seed": infos_by[name].get("seed"),
                     "params": infos_by[name]["params"],
                     "description": infos_by[name]["description"],
                     "wall_time_s": runs_by[name]["wall_time_s"],

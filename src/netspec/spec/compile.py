@@ -31,7 +31,8 @@ CANONICAL_VERSION = 1
 
 @dataclass(frozen=True)
 class Experiment:
-    """One validated variant: its resolved spec, its IR, its data and its inferred shapes."""
+    """One validated run: its resolved spec, its IR, its data and its inferred shapes. A spec
+    with `training.seeds` is a variant of several runs (`expand`), one per seed."""
 
     id: str
     file: Path
@@ -40,6 +41,11 @@ class Experiment:
     dataset: DatasetInfo
     summary: Summary
     chain: list[Path] = field(default_factory=list)  # the spec file, then its parents
+    variant: str = ""  # the spec's id; runs of one variant differ only by their seed
+
+    @property
+    def variant_id(self) -> str:
+        return self.variant or self.id
 
     @cached_property
     def canonical(self) -> dict:
@@ -52,7 +58,8 @@ class Experiment:
                 "name": self.spec["optimizer"]["name"],
                 **optimizer_args(self.spec["optimizer"]),
             },
-            "training": self.spec["training"],
+            # a run's own seed is its identity; the list of its siblings' seeds is not
+            "training": {k: v for k, v in self.spec["training"].items() if k != "seeds"},
         }
 
     @cached_property
@@ -73,6 +80,7 @@ class Experiment:
                 "layers": [dataclasses.asdict(layer) for layer in self.summary.layers],
             },
             "chain": [str(path) for path in self.chain],
+            "variant": self.variant,
             "digest": self.digest,
         }
 
@@ -94,6 +102,7 @@ class Experiment:
                 ),
             ),
             [Path(path) for path in data["chain"]],
+            data["variant"],
         )
         experiment.__dict__["digest"] = data["digest"]  # the cached_property's own slot
         return experiment
@@ -241,3 +250,22 @@ def check_base(path: Path) -> list[Problem]:
         for problem in schema_problems(resolved.data, resolved.origin)
         if not (len(problem.path or ()) == 1 and problem.message.startswith("missing required"))
     ]
+
+
+def expand(experiment: Experiment) -> list[Experiment]:
+    """The runs of a compiled spec: one per seed of `training.seeds` (ids `SPEC-sSEED`, each
+    with its own seed and digest), else the spec itself as its only run."""
+    seeds = experiment.spec["training"].get("seeds")
+    if not seeds:
+        return [experiment]
+    runs = []
+    for seed in seeds:
+        training = {**experiment.spec["training"], "seed": seed}
+        del training["seeds"]
+        spec = {**experiment.spec, "training": training}
+        runs.append(
+            dataclasses.replace(
+                experiment, id=f"{experiment.id}-s{seed}", spec=spec, variant=experiment.id
+            )
+        )
+    return runs

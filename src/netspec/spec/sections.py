@@ -52,6 +52,18 @@ TRAINING = {
         minimum=0,
         maximum=2**32 - 1,
     ),
+    "seeds": Field(
+        {
+            "type": ["array", "null"],
+            "items": {"type": "integer", "minimum": 0, "maximum": 2**32 - 1},
+            "minItems": 1,
+            "maxItems": 100,
+            "uniqueItems": True,
+        },
+        "Train the variant once per seed (each its own run and job, id SPEC-sSEED), so the report "
+        "can tell a real difference from seed noise; null for one run with `seed`.",
+        None,
+    ),
     "shuffle": boolean("Shuffle the training data every epoch.", True),
     "deterministic": boolean(
         "Ask TensorFlow for deterministic ops (slower, bit-identical reruns).", False

@@ -10,7 +10,7 @@ from netspec.spec import compile as compiler
 from netspec.spec.budget import DEFAULT_BUDGET, Budget
 from netspec.spec.compile import Experiment, check_base, is_base, spec_files
 from netspec.spec.diff import MISSING, differences
-from netspec.spec.loading import resolve
+from netspec.spec.loading import display, resolve
 from netspec.spec.speccache import SpecCache
 from netspec.spec.validation import with_defaults
 
@@ -43,9 +43,26 @@ def compile_all(
         if over:
             problems += over
         else:
-            experiments.append(experiment)
+            experiments += compiler.expand(experiment)
     store.save()
-    return experiments, problems
+    return experiments, problems + _collisions(experiments)
+
+
+def _collisions(experiments: list[Experiment]) -> list[Problem]:
+    """Two runs may not share an id (a spec `a-s0` and the seed-0 run of spec `a`)."""
+    first, problems = {}, []
+    for experiment in experiments:
+        other = first.setdefault(experiment.id, experiment)
+        if other is not experiment:
+            problems.append(
+                Problem(
+                    display(experiment.file),
+                    None,
+                    f"expected experiment ids of its own, received {experiment.id!r}, which "
+                    f"{display(other.file)} also makes; rename one of the specs",
+                )
+            )
+    return problems
 
 
 def load_study(
@@ -61,11 +78,16 @@ def load_study(
     folder = Path(folder)
     if not folder.is_dir():
         raise SpecError.one(str(folder), None, "expected a folder of spec files; none found")
-    paths = [folder] if ids is None else [folder / f"{i}.json" for i in ids]
-    experiments, problems = compile_all(paths, cache, budget)
+    experiments, problems = compile_all([folder], cache, budget)
     if problems:
         raise SpecError(problems)
-    return {experiment.id: experiment for experiment in experiments}
+    runs = {experiment.id: experiment for experiment in experiments}
+    if ids is None:
+        return runs
+    missing = [i for i in ids if i not in runs]
+    if missing:
+        raise SpecError.one(str(folder), None, f"no spec makes the runs {', '.join(missing)}")
+    return {i: runs[i] for i in ids}
 
 
 def describe(experiment: Experiment) -> dict:
@@ -83,6 +105,8 @@ def describe(experiment: Experiment) -> dict:
             changes.append(change)
     return {
         "id": experiment.id,
+        "variant": experiment.variant_id,
+        "seed": experiment.spec["training"]["seed"],
         "file": str(experiment.file),
         "description": experiment.spec.get("description", ""),
         "base": str(parent) if parent else None,

@@ -83,6 +83,10 @@ def _count(error) -> Message:
     return [((), f"expected a list of {count} items, received {show(error.instance)}")]
 
 
+def _distinct(error) -> Message:
+    return [((), f"expected distinct values, received {show(error.instance)}")]
+
+
 def _non_empty(error) -> Message:
     return [((), f"expected a non-empty string, received {show(error.instance)}")]
 
@@ -97,6 +101,7 @@ MESSAGES: dict[str, Callable[[jsonschema.ValidationError], Message]] = {
     "minItems": _count,
     "maxItems": _count,
     "minLength": _non_empty,
+    "uniqueItems": _distinct,
 }
 # Keywords that fail only through the keywords beneath them, or never: annotations, references,
 # applicators. anyOf reports its most relevant alternative (jsonschema's best_match).

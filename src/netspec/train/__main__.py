@@ -20,10 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("data", help="prepared data (outputs/data/DATASET.npz)")
     parser.add_argument("folder", help="where the outputs go (outputs/EXPERIMENT)")
     parser.add_argument("threads", nargs="?", type=int, default=1, help="TF threads (1)")
+    parser.add_argument("--run", help="which run of a spec with several seeds (SPEC-sSEED)")
     parser.add_argument("--digest", help="refuse to train unless the spec still has this digest")
     args = parser.parse_args(argv)
     try:
-        train_job(args.spec, args.data, args.folder, args.threads, args.digest)
+        train_job(args.spec, args.data, args.folder, args.threads, run=args.run, digest=args.digest)
     except SpecError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -13,7 +13,7 @@ import netspec
 from netspec.data.prepare import load_prepared
 from netspec.errors import SpecError
 from netspec.results.metrics import write_metrics
-from netspec.spec.compile import Experiment, compile_spec
+from netspec.spec.compile import Experiment, compile_spec, expand
 from netspec.train.pipeline import batches, split, steps, training_batches
 from netspec.train.provenance import process_age, run_record
 from netspec.train.resume import (
@@ -153,10 +153,18 @@ OUTPUTS = {
 }
 
 
-def train_job(spec: str, data: str, folder: str, threads: int = 1, digest: str | None = None):
-    """The workflow's training job: recompile the spec, refuse one that changed since the
-    workflow planned it (`digest`), train, write OUTPUTS into `folder`."""
-    experiment = compile_spec(spec)
+def train_job(
+    spec: str, data: str, folder: str, threads: int = 1, *, run: str | None = None, digest=None
+):
+    """The workflow's training job: recompile the spec, take its run `run` (one of its seeds;
+    by default its only run), refuse one that changed since the workflow planned it (`digest`),
+    train, write OUTPUTS into `folder`."""
+    runs = {candidate.id: candidate for candidate in expand(compile_spec(spec))}
+    if run is None and len(runs) > 1:
+        raise SpecError.one(spec, None, f"name the run to train with --run: {', '.join(runs)}")
+    experiment = runs.get(run) if run is not None else next(iter(runs.values()))
+    if experiment is None:
+        raise SpecError.one(spec, None, f"makes no run {run!r}; it makes {', '.join(runs)}")
     if digest is not None and experiment.digest != digest:
         raise SpecError.one(
             spec,

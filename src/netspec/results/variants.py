@@ -1,0 +1,127 @@
+"""Variants over their seeds: each variant's spread of scores, and whether the winner's margin
+over the runner-up is larger than seed-to-seed noise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape
+
+from netspec.results.statistics import LEVEL, SeedComparison, Spread, compare_seeds, spread
+
+
+@dataclass(frozen=True)
+class VariantScore:
+    """A variant's runs (one per seed), the failed ones apart, and the spread of its selected
+    validation accuracy and of its test accuracy over the others."""
+
+    variant: str
+    runs: list[str]
+    failed: list[str]
+    validation: Spread | None
+    test: Spread | None
+    test_by_seed: dict[int, float] = field(default_factory=dict)
+
+
+def variant_scores(metrics: dict[str, dict], infos: dict[str, dict]) -> list[VariantScore]:
+    """Every variant, best mean validation accuracy first; diverged or unscored runs are left
+    out of the means and counted apart."""
+    grouped: dict[str, list[str]] = {}
+    for name in metrics:
+        grouped.setdefault(infos[name].get("variant", name), []).append(name)
+    scores = []
+    for variant, names in grouped.items():
+        ok = [
+            n
+            for n in names
+            if not metrics[n].get("diverged")
+            and metrics[n].get("best_val_accuracy") is not None
+            and metrics[n].get("test_accuracy") is not None
+        ]
+        scores.append(
+            VariantScore(
+                variant,
+                names,
+                [n for n in names if n not in ok],
+                spread([metrics[n]["best_val_accuracy"] for n in ok]),
+                spread([metrics[n]["test_accuracy"] for n in ok]),
+                {infos[n]["seed"]: metrics[n]["test_accuracy"] for n in ok},
+            )
+        )
+    return sorted(
+        scores, key=lambda s: (s.validation is None, -(s.validation.mean if s.validation else 0))
+    )
+
+
+def repeated(scores: list[VariantScore]) -> bool:
+    return any(len(score.runs) > 1 for score in scores)
+
+
+def variants_verdict(scores: list[VariantScore]) -> str:
+    """The winner on mean validation accuracy, and its margin over the runner-up on the test
+    set, tested against seed-to-seed noise."""
+    if not scores or scores[0].validation is None:
+        return "No variant produced a validation score."
+    best = scores[0]
+    text = (
+        f"<b>{escape(best.variant)}</b> won with mean validation accuracy "
+        f"{best.validation.mean:.4f} over {best.validation.n} seed(s)"
+    )
+    if len(scores) < 2 or scores[1].test is None:
+        return text + "."
+    runner = scores[1]
+    comparison = compare_seeds(best.test_by_seed, runner.test_by_seed)
+    text += (
+        f"; on the test set it scores {best.test.mean:.4f} against "
+        f"<b>{escape(runner.variant)}</b>'s {runner.test.mean:.4f}"
+    )
+    if comparison is None:
+        return text + (
+            ". One of them ran with fewer than two seeds, so the margin cannot be told from "
+            "seed-to-seed noise."
+        )
+    return text + ". " + _comparison_words(comparison)
+
+
+def _comparison_words(comparison: SeedComparison) -> str:
+    answer = "is" if comparison.distinguishable else "is not"
+    if comparison.design == "paired":
+        low, high = comparison.p_interval
+        how = (
+            f"Paired over the same seeds, the mean difference is {100 * comparison.difference:+.2f} "
+            f"points (t-test on the per-seed differences, p = {comparison.p_value:.3g}); the "
+            f"winner beats the runner-up on {comparison.p_first_better:.0%} of seeds (bootstrap "
+            f"95% interval {low:.0%}-{high:.0%})"
+        )
+    else:
+        how = (
+            f"Over different seeds, the difference of the means is "
+            f"{100 * comparison.difference:+.2f} points (Welch's t-test, p = "
+            f"{comparison.p_value:.3g})"
+        )
+    return (
+        how
+        + f": the margin <b>{answer} distinguishable from seed noise</b> at the {LEVEL:.0%} level."
+    )
+
+
+def _cell(value: Spread | None) -> str:
+    if value is None:
+        return "—"
+    if value.sd is None:
+        return f"{value.mean:.4f}"
+    return f"{value.mean:.4f} ± {value.sd:.4f}<br><span class='muted'>[{value.low:.4f}, {value.high:.4f}]</span>"
+
+
+def variants_table(scores: list[VariantScore]) -> str:
+    rows = "".join(
+        f"<tr><td class='num'>{position}</td><td>{escape(s.variant)}</td>"
+        f"<td class='num'>{len(s.runs) - len(s.failed)} of {len(s.runs)}</td>"
+        f"<td class='num'>{_cell(s.validation)}</td><td class='num'>{_cell(s.test)}</td>"
+        f"<td>{escape(', '.join(s.failed)) or '—'}</td></tr>"
+        for position, s in enumerate(scores, 1)
+    )
+    return (
+        "<table><tr><th>#</th><th>variant</th><th>runs scored</th><th>validation accuracy "
+        "(mean ± sd, 95% CI)</th><th>test accuracy (mean ± sd, 95% CI)</th>"
+        "<th>failed or diverged (left out)</th></tr>" + rows + "</table>"
+    )
