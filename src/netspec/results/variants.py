@@ -20,6 +20,7 @@ class VariantScore:
     validation: Spread | None
     test: Spread | None
     test_by_seed: dict[int, float] = field(default_factory=dict)
+    mean_val_loss: float | None = None  # breaks ties of mean validation accuracy
 
 
 def variant_scores(metrics: dict[str, dict], infos: dict[str, dict]) -> list[VariantScore]:
@@ -109,7 +110,11 @@ def _cell(value: Spread | None) -> str:
         return "—"
     if value.sd is None:
         return f"{value.mean:.4f}"
-    return f"{value.mean:.4f} ± {value.sd:.4f}<br><span class='muted'>[{value.low:.4f}, {value.high:.4f}]</span>"
+    # an accuracy's interval, shown within the scale it lives on
+    low, high = max(0.0, value.low), min(1.0, value.high)
+    return (
+        f"{value.mean:.4f} ± {value.sd:.4f}<br><span class='muted'>[{low:.4f}, {high:.4f}]</span>"
+    )
 
 
 def variants_table(scores: list[VariantScore]) -> str:
