@@ -100,3 +100,24 @@ def test_the_variants_headline_names_the_design_and_the_answer():
     assert "mean validation accuracy 0.9200 over 3 seed(s)" in text
     assert "Paired over the same seeds, the mean difference is +1.00 points" in text
     assert "p = 0.423" in text and "<b>is not distinguishable from seed noise</b>" in text
+
+
+def test_a_tie_on_validation_is_said_and_the_tie_break_named():
+    from netspec.results.variants import variant_scores, variants_verdict
+
+    metrics, infos = {}, {}
+    for variant, loss in (("a", 0.3), ("b", 0.1)):
+        for seed, score in enumerate((0.90, 0.92, 0.94)):
+            name = f"{variant}-s{seed}"
+            metrics[name] = {
+                "best_val_accuracy": score,
+                "best_val_loss": loss,
+                "test_accuracy": score,
+                "diverged": False,
+            }
+            infos[name] = {"variant": variant, "seed": seed}
+    scores = variant_scores(metrics, infos)
+    assert [s.variant for s in scores] == ["b", "a"]
+    text = variants_verdict(scores)
+    assert "tied on it with <b>a</b>: validation accuracy does not separate them" in text
+    assert "first only on mean validation loss (0.1000 against 0.3000)" in text

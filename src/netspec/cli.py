@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from netspec.errors import SpecError
-from netspec.spec.compile import ID_PATTERN, compile_spec, spec_files
+from netspec.spec.compile import ID_PATTERN, compile_spec, expand, is_base, spec_files
 from netspec.spec.inference import table
 from netspec.spec.loading import resolve
 from netspec.spec.resources import estimate_mem_mb
@@ -24,10 +24,11 @@ def validate(args: argparse.Namespace) -> int:
         return 1
     for problem in problems:
         print(problem, file=sys.stderr)
-    failed = len({problem.file.split(":")[0] for problem in problems})
+    valid = len({experiment.variant_id for experiment in experiments})
+    valid += sum(1 for path in files if is_base(path)) if not problems else 0
     if problems:
         print(
-            f"{len(files) - failed} valid, {failed} invalid ({len(problems)} problems)",
+            f"{valid} valid, {len(files) - valid} invalid ({len(problems)} problems)",
             file=sys.stderr,
         )
         return 1
@@ -49,7 +50,12 @@ def show(args: argparse.Namespace) -> int:
         f"resources: {json.dumps(own) if own else 'config defaults'}; estimated memory "
         f"{estimate_mem_mb(experiment)} MB (the default mem_mb of its training job)"
     )
-    print(f"digest {experiment.digest[:16]}")
+    runs = expand(experiment)
+    if len(runs) > 1:
+        shown = ", ".join(f"{run.id} (digest {run.digest[:16]})" for run in runs)
+        print(f"{len(runs)} runs, one per seed: {shown}")
+    else:
+        print(f"digest {experiment.digest[:16]}")
     return 0
 
 

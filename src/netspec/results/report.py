@@ -138,7 +138,9 @@ def _number(value, digits: int = 4) -> str:
     )
 
 
-def _leaderboard(order, metrics, infos, runs) -> str:
+def _leaderboard(order, metrics, infos, runs, winner: str | None = None) -> str:
+    """The runs, ranked; highlighted: the winning variant's runs, or the first run when every
+    variant ran once."""
     best = metrics[order[0]].get("best_val_accuracy") if order else None
     rows = []
     for position, name in enumerate(order, 1):
@@ -149,7 +151,8 @@ def _leaderboard(order, metrics, infos, runs) -> str:
             else None
         )
         rows.append(
-            f'<tr class="{"winner" if position == 1 else ""}"><td class="num">{position}</td>'
+            f'<tr class="{"winner" if _wins(name, position, infos, winner) else ""}">'
+            f'<td class="num">{position}</td>'
             f'<td><a href="#{escape(name)}">{escape(name)}</a>'
             f"{' (diverged)' if m.get('diverged') else ''}</td>"
             f'<td class="num">{_number(m.get("best_val_accuracy"))}</td>'
@@ -162,10 +165,14 @@ def _leaderboard(order, metrics, infos, runs) -> str:
             f"<td>{escape(infos[name]['description'])}</td></tr>"
         )
     return (
-        "<table><tr><th>#</th><th>experiment</th><th>best val. accuracy</th><th>vs. winner"
+        "<table><tr><th>#</th><th>experiment</th><th>best val. accuracy</th><th>vs. best run"
         "</th><th>best epoch</th><th>test accuracy</th><th>params</th><th>training time</th>"
         "<th>description</th></tr>" + "".join(rows) + "</table>"
     )
+
+
+def _wins(name: str, position: int, infos: dict, winner: str | None) -> bool:
+    return position == 1 if winner is None else infos[name].get("variant", name) == winner
 
 
 def _curves(name: str, curves: str, embed: bool, page: str) -> str:
@@ -248,8 +255,10 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
     if repeated(scores):
         headline = variants_verdict(scores)
         variants = f"<h2>Variants, over their seeds</h2>{variants_table(scores)}"
+        winner = scores[0].variant if scores and scores[0].validation else None
     else:
         headline, variants = verdict(order, metrics_by, _paired_test(order, runs)), ""
+        winner = None
     figures = study.figures
     sections = "".join(
         _experiment_section(
@@ -268,7 +277,7 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
         f"<p class='muted'>{len(names)} experiments, report written "
         f"{datetime.now(UTC).isoformat(timespec='seconds')}</p>"
         f"<p>{headline}</p>{_optimism(metrics_by)}{variants}"
-        f"<h2>Leaderboard</h2>{_leaderboard(order, metrics_by, infos_by, runs_by)}"
+        f"<h2>Leaderboard</h2>{_leaderboard(order, metrics_by, infos_by, runs_by, winner)}"
         f"{_image(figures.bars, 'best validation accuracy per experiment')}"
         "<h2>Validation curves</h2>"
         f"{_image(figures.comparison, 'validation curves of every experiment')}"

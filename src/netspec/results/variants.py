@@ -46,11 +46,20 @@ def variant_scores(metrics: dict[str, dict], infos: dict[str, dict]) -> list[Var
                 spread([metrics[n]["best_val_accuracy"] for n in ok]),
                 spread([metrics[n]["test_accuracy"] for n in ok]),
                 {infos[n]["seed"]: metrics[n]["test_accuracy"] for n in ok},
+                _mean([metrics[n].get("best_val_loss") for n in ok]),
             )
         )
-    return sorted(
-        scores, key=lambda s: (s.validation is None, -(s.validation.mean if s.validation else 0))
-    )
+
+    def key(score: VariantScore):
+        accuracy = round(score.validation.mean, 12) if score.validation else 0
+        return (score.validation is None, -accuracy, score.mean_val_loss or 0, score.variant)
+
+    return sorted(scores, key=key)
+
+
+def _mean(values: list) -> float | None:
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else None
 
 
 def repeated(scores: list[VariantScore]) -> bool:
@@ -63,10 +72,20 @@ def variants_verdict(scores: list[VariantScore]) -> str:
     if not scores or scores[0].validation is None:
         return "No variant produced a validation score."
     best = scores[0]
+    tied = [
+        s for s in scores[1:] if s.validation and _same(s.validation.mean, best.validation.mean)
+    ]
     text = (
         f"<b>{escape(best.variant)}</b> won with mean validation accuracy "
         f"{best.validation.mean:.4f} over {best.validation.n} seed(s)"
     )
+    if tied:
+        names = ", ".join(f"<b>{escape(s.variant)}</b>" for s in tied)
+        losses = ", ".join(f"{s.mean_val_loss:.4f}" for s in tied if s.mean_val_loss is not None)
+        text += (
+            f", tied on it with {names}: validation accuracy does not separate them, and it is "
+            f"first only on mean validation loss ({best.mean_val_loss:.4f} against {losses})"
+        )
     if len(scores) < 2 or scores[1].test is None:
         return text + "."
     runner = scores[1]
@@ -130,3 +149,7 @@ def variants_table(scores: list[VariantScore]) -> str:
         "(mean ± sd, 95% CI)</th><th>test accuracy (mean ± sd, 95% CI)</th>"
         "<th>failed or diverged (left out)</th></tr>" + rows + "</table>"
     )
+
+
+def _same(a: float, b: float) -> bool:
+    return round(a, 12) == round(b, 12)

@@ -45,7 +45,8 @@ def compile_all(
         else:
             experiments += compiler.expand(experiment)
     store.save()
-    return experiments, problems + _collisions(experiments)
+    unique = list(dict.fromkeys(problems))  # a base's mistake, met once through each child
+    return experiments, unique + _collisions(experiments)
 
 
 def _collisions(experiments: list[Experiment]) -> list[Problem]:
@@ -97,6 +98,8 @@ def describe(experiment: Experiment) -> dict:
     if parent is not None:
         base = with_defaults(resolve(parent).data)
         for field, old, new in differences(base, experiment.spec):
+            if experiment.variant and field in ("training.seed", "training.seeds"):
+                continue  # one run of several seeds: its seed is its name, not a change
             change = {"field": field}
             if old is not MISSING:
                 change["base"] = old
