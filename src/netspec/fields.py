@@ -112,8 +112,3 @@ def object_schema(fields: dict[str, Field], description: str, *, types="object")
         "description": description,
         "properties": {name: declared.json_schema() for name, declared in fields.items()},
     }
-
-
-def defaults(fields: dict[str, Field]) -> dict:
-    """The declared defaults of `fields` (nested objects' own defaults are filled by the schema)."""
-    return {name: copy.deepcopy(f.default) for name, f in fields.items() if f.has_default}

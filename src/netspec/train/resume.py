@@ -21,8 +21,24 @@ STOP_WAIT_S = 60  # how long a leftover trainer gets to exit on SIGTERM before S
 
 
 def finite(value) -> float | None:
-    value = float(value)
+    """A metric as JSON keeps it: a float, or None for NaN, infinity or no value."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
     return value if math.isfinite(value) else None
+
+
+def save_weights(path: Path, weights: list) -> None:
+    """Weights as an npz, atomically: a kill leaves the old file or the new one."""
+    partial = path.with_name(path.stem + ".partial.npz")
+    np.savez(partial, *weights)
+    partial.replace(path)
+
+
+def load_weights(path: str | Path) -> list:
+    with np.load(path) as arrays:
+        return [arrays[f"arr_{i}"] for i in range(len(arrays))]
 
 
 def progress_callback(keras, resume: Path, digest: str, epochs: list[dict], total: int, keep: dict):
@@ -77,17 +93,14 @@ def early_stopping(keras, settings: dict, saved: dict | None):
                 self.wait, self.best_epoch = saved["wait"], saved["best_epoch"]
                 self.best = saved["best"] if saved["best"] is not None else self.best
                 if saved.get("weights"):
-                    with np.load(saved["weights"]) as arrays:
-                        self.best_weights = [arrays[f"arr_{i}"] for i in range(len(arrays))]
+                    self.best_weights = load_weights(saved["weights"])
 
         def save(self, resume: Path, epoch: int) -> dict:
-            state = {"wait": self.wait, "best_epoch": self.best_epoch, "best": _number(self.best)}
+            state = {"wait": self.wait, "best_epoch": self.best_epoch, "best": finite(self.best)}
             if self.restore_best_weights and self.best_weights is not None:
                 weights = resume / "best-weights.npz"
                 if self.best_epoch == epoch or not weights.exists():
-                    partial = resume / "best-weights.partial.npz"
-                    np.savez(partial, *self.best_weights)
-                    partial.replace(weights)
+                    save_weights(weights, self.best_weights)
                 state["weights"] = str(weights)
             return state
 
@@ -106,8 +119,7 @@ def epoch_selection(keras, metric: str, saved: dict | None):
             if saved:
                 self.best, self.epoch = saved["best"], saved["epoch"]
                 if saved.get("weights"):
-                    with np.load(saved["weights"]) as arrays:
-                        self.weights = [arrays[f"arr_{i}"] for i in range(len(arrays))]
+                    self.weights = load_weights(saved["weights"])
 
         def on_epoch_end(self, epoch, logs=None):
             value = finite((logs or {}).get(metric, math.nan))
@@ -122,9 +134,7 @@ def epoch_selection(keras, metric: str, saved: dict | None):
             if self.weights is not None:
                 weights = resume / "selected-weights.npz"
                 if self.epoch == epoch + 1 or not weights.exists():
-                    partial = resume / "selected-weights.partial.npz"
-                    np.savez(partial, *self.weights)
-                    partial.replace(weights)
+                    save_weights(weights, self.weights)
                 state["weights"] = str(weights)
             return state
 
@@ -135,13 +145,6 @@ def epoch_selection(keras, metric: str, saved: dict | None):
             return self.epoch
 
     return SelectEpoch()
-
-
-def _number(value) -> float | None:
-    try:
-        return float(value) if math.isfinite(float(value)) else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _seed_generators(keras, model):
