@@ -79,6 +79,7 @@ class SeedComparison:
     p_value: float
     p_first_better: float | None = None
     p_interval: tuple[float, float] | None = None
+    seeds: int | None = None  # shared seeds, for the paired design
 
     @property
     def distinguishable(self) -> bool:
@@ -109,4 +110,5 @@ def compare_seeds(first: dict[int, float], second: dict[int, float]) -> SeedComp
         design, better, interval = "welch", None, None
     if not np.isfinite(p_value):  # no spread at all: any difference is the same on every seed
         p_value = 1.0 if difference == 0 else 0.0
-    return SeedComparison(design, difference, p_value, better, interval)
+    shared = len(first) if design == "paired" else None
+    return SeedComparison(design, difference, p_value, better, interval, shared)

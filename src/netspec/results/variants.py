@@ -109,8 +109,9 @@ def _comparison_words(comparison: SeedComparison) -> str:
         how = (
             f"Paired over the same seeds, the mean difference is {100 * comparison.difference:+.2f} "
             f"points (t-test on the per-seed differences, p = {comparison.p_value:.3g}); the "
-            f"winner beats the runner-up on {comparison.p_first_better:.0%} of seeds (bootstrap "
-            f"95% interval {low:.0%}-{high:.0%})"
+            f"winner beats the runner-up on {comparison.p_first_better:.0%} of the "
+            f"{comparison.seeds} seeds, P(A > B), with a bootstrap 95% interval of "
+            f"{low:.0%}-{high:.0%} (few seeds make that interval coarse)"
         )
     else:
         how = (
