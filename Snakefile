@@ -33,5 +33,6 @@ rule all:
         f"{OUT}/plots/curves",
         f"{OUT}/plots/comparison.png",
         f"{OUT}/plots/accuracy.png",
+        f"{OUT}/plots/sweeps",
         [experiment_files(name) for name in ("history.json", "run.json", "metrics.json")],
         [f"{OUT}/data/{key}.npz" for key in DATASETS],

@@ -63,5 +63,29 @@ def generate(folder: Path, count: int) -> list[Path]:
     return paths
 
 
+def generate_sweep(folder: Path, count: int) -> Path:
+    """One spec whose grid has `count` points (10, 100, 1,000: one axis of ten per factor of
+    ten): units x learning rate x dropout, the shape of a real sweep."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "_base.json").write_text(json.dumps(BASE, indent=2))
+    axes = {
+        "model.units": [4 + 2 * i for i in range(10)],
+        "optimizer.learning_rate": [round(0.001 * (1 + i), 4) for i in range(10)],
+        "model.dropout": [round(0.05 * i, 2) for i in range(10)],
+    }
+    grid, size = {}, 1
+    for path, values in axes.items():
+        if size >= count:
+            break
+        grid[path] = values[: min(10, count // size)]
+        size *= len(grid[path])
+    if size != count:
+        raise ValueError(f"a sweep of {count} points: use 10, 100 or 1000")
+    spec = {"description": "Generated sweep", "extends": "_base.json", "sweep": {"grid": grid}}
+    path = folder / "sweep.json"
+    path.write_text(json.dumps(spec, indent=2))
+    return path
+
+
 if __name__ == "__main__":
     generate(Path(sys.argv[1]), int(sys.argv[2]))

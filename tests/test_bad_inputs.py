@@ -245,7 +245,7 @@ CATALOG = [
     (
         "unknown-top-key",
         spec({**VALID, "optimiser": {}}),
-        "x.json: $.optimiser: unknown key 'optimiser' (did you mean 'optimizer'?); expected one of: $schema, data, description, extends, model, optimizer, resources, training",
+        "x.json: $.optimiser: unknown key 'optimiser' (did you mean 'optimizer'?); expected one of: $schema, data, description, extends, model, optimizer, resources, sweep, training",
     ),
     (
         "unknown-template-key",

@@ -12,7 +12,7 @@ from netspec.cli import main
 def test_validate_ok_and_failing(in_tmp, capsys):
     write_spec(in_tmp, "specs/a.json", valid_spec())
     assert main(["validate", "specs"]) == 0
-    assert "1 specs valid" in capsys.readouterr().out
+    assert "1 spec valid" in capsys.readouterr().out
     write_spec(
         in_tmp, "specs/b.json", valid_spec(model={"template": "convnet", "units": 0, "dropout": 2})
     )

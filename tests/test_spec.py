@@ -8,7 +8,8 @@ import pytest
 from conftest import valid_spec, write_spec
 
 from netspec.errors import SpecError
-from netspec.spec.compile import compile_spec, spec_files
+from netspec.spec.compile import compile_spec
+from netspec.spec.discovery import spec_files
 from netspec.spec.loading import merge
 from netspec.spec.study import compile_all
 
@@ -175,7 +176,7 @@ def test_a_base_named_explicitly_is_checked_as_a_base(in_tmp):
 
 
 def test_seeds_expand_into_runs_each_with_its_own_digest(in_tmp):
-    from netspec.spec.compile import expand
+    from netspec.spec.experiment import expand
 
     spec = valid_spec(training={"epochs": 1, "batch_size": 32, "seeds": [0, 1]})
     runs = expand(compile_spec(write_spec(in_tmp, "a.json", spec)))
@@ -197,6 +198,6 @@ def test_run_ids_that_collide_are_refused(in_tmp):
     write_spec(in_tmp, "specs/a-s0.json", valid_spec())
     experiments, problems = compile_all(["specs"])
     assert [str(p) for p in problems] == [
-        "specs/a.json: expected experiment ids of its own, received 'a-s0', which "
+        "specs/a.json: expected run ids of its own, received 'a-s0', which "
         "specs/a-s0.json also makes; rename one of the specs"
     ]

@@ -32,13 +32,13 @@ def study(tmp_path):
 def compiled(monkeypatch):
     """Names of the specs the compiler really ran on (cache misses), in order."""
     names = []
-    real = netspec.spec.compile.compile_spec
+    real = netspec.spec.compile.compile_variants
 
     def counting(path):
         names.append(os.path.basename(path))
         return real(path)
 
-    monkeypatch.setattr(netspec.spec.compile, "compile_spec", counting)
+    monkeypatch.setattr(netspec.spec.compile, "compile_variants", counting)
     return names
 
 

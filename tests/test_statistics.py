@@ -121,3 +121,24 @@ def test_a_tie_on_validation_is_said_and_the_tie_break_named():
     text = variants_verdict(scores)
     assert "tied on it with <b>a</b>: validation accuracy does not separate them" in text
     assert "first only on mean validation loss (0.1000 against 0.3000)" in text
+
+
+def test_the_same_difference_on_every_seed_falls_back_to_an_exact_sign_test():
+    from netspec.results.statistics import compare_seeds
+
+    # floats that differ by exactly 1/128 on every seed: no spread, so the t-test is undefined
+    first = {s: 0.5 + s / 64 + 1 / 128 for s in range(6)}
+    second = {s: 0.5 + s / 64 for s in range(6)}
+    result = compare_seeds(first, second)
+    assert result.test.startswith("exact sign test")
+    assert result.p_value == pytest.approx(2 * 0.5**6)  # 6 of 6 seeds the same way: 1/32
+    two = compare_seeds({0: 0.75, 1: 0.5}, {0: 0.5, 1: 0.25})
+    assert two.p_value == pytest.approx(0.5) and not two.distinguishable  # 2 seeds prove nothing
+
+
+def test_no_spread_on_different_seeds_falls_back_to_an_exact_rank_test():
+    from netspec.results.statistics import compare_seeds
+
+    result = compare_seeds({0: 0.9, 1: 0.9, 2: 0.9}, {3: 0.8, 4: 0.8, 5: 0.8})
+    assert result.design == "welch" and result.test.startswith("exact Mann-Whitney U")
+    assert result.p_value == pytest.approx(2 / 20)  # the most extreme of C(6, 3) orderings, twice

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import signal
 import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 from conftest import valid_spec, write_spec
 
@@ -168,3 +170,53 @@ def test_training_batches_cover_every_sample_each_epoch_in_an_order_fixed_by_see
     assert epochs(batches((x, y), 16))[0] == list(range(50))
     # tf.data's autotuner idled a one-CPU job once per epoch (bench/README.md, figure 4).
     assert data.options().autotune.enabled is False
+
+
+def test_a_run_that_raises_is_recorded_failed_with_its_reason_and_reported(tmp_path, digits):
+    """A real failure (labels outside the classes make TensorFlow raise in the first step): the
+    job records it instead of vanishing, the report and results.csv show it with its reason,
+    left out of the means, and the resume state stays for the retry."""
+    from netspec.data.prepare import write_npz
+    from netspec.results.plots import plots_job
+    from netspec.results.report import write_report
+    from netspec.results.study import study_at
+    from netspec.spec.compile import compile_spec
+    from netspec.spec.study import describe
+
+    data = {
+        "dataset": "digits",
+        "validation": 0.2,
+        "max_train_samples": 200,
+        "max_test_samples": 50,
+    }
+    specs = {
+        name: write_spec(tmp_path, f"{name}.json", valid_spec(data=data))
+        for name in ("bad", "good")
+    }
+    with np.load(digits) as arrays:
+        broken = {key: arrays[key] for key in arrays.files}
+    broken["y_train"] = np.full_like(broken["y_train"], 12)  # 10 classes: 12 is none of them
+    write_npz(tmp_path / "broken.npz", broken)
+    outputs = tmp_path / "outputs"
+    result = run_training(specs["bad"], tmp_path / "broken.npz", outputs / "bad")
+    assert "failed: InvalidArgumentError: Received a label value of 12" in result.stdout
+    metrics = json.loads((outputs / "bad/metrics.json").read_text())
+    assert metrics["failed"].startswith("InvalidArgumentError: Received a label value of 12")
+    assert metrics["test_accuracy"] is None and metrics["best_epoch"] is None
+    assert (
+        json.loads((outputs / "bad/last_failure.json").read_text())["reason"] == metrics["failed"]
+    )
+    assert (outputs / "bad/.resume").is_dir()  # a retry resumes from here
+    run_training(specs["good"], digits, outputs / "good")
+
+    infos = [describe(compile_spec(specs[name])) for name in ("bad", "good")]
+    study = study_at(outputs, infos, "with a failure")
+    plots_job(study, {"dpi": 30}, tmp_path / "cache")  # a failed run's empty history is drawn too
+    write_report(study, outputs / "report/index.html", outputs / "report/results.csv")
+    page = (outputs / "report/index.html").read_text()
+    assert ">bad</a> <span class='warning'>(failed: InvalidArgumentError: Received a label" in page
+    assert "Failed: InvalidArgumentError: Received a label value of 12" in page
+    rows = list(csv.DictReader((outputs / "report/results.csv").open()))
+    assert [(row["experiment"], row["rank"]) for row in rows] == [("good", "1"), ("bad", "2")]
+    assert rows[1]["status"].startswith("failed: InvalidArgumentError: Received a label value")
+    assert rows[0]["status"] == "ok"

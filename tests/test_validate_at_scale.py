@@ -27,5 +27,5 @@ def test_validating_1000_specs_imports_no_tensorflow(tmp_path):
         text=True,
         check=True,
     )
-    assert "1000 specs valid" in result.stdout
+    assert "1,000 specs valid" in result.stdout
     assert result.stdout.strip().endswith("exit 0 heavy none")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import csv
 import json
 import os
 import re
@@ -311,7 +312,7 @@ def test_report_links_the_curves_past_the_embedded_count(copy, monkeypatch):
     parser = _Images()
     parser.feed(page)
     assert len(parser.sources) == 2 + 1  # leaderboard, comparison, the winner's curves
-    second = (copy / "page/results.csv").read_text().splitlines()[2].split(",")[1]
+    second = list(csv.DictReader((copy / "page/results.csv").open()))[1]["experiment"]
     link = f"../outputs/plots/curves/{second}.png"
     assert f"<a href='{link}'>" in page and (copy / "page" / link).is_file()
 
@@ -406,10 +407,68 @@ def test_seeds_are_runs_and_the_report_compares_variants_over_them(copy):
     assert result.returncode == 0, result.stderr[-3000:]
     page = (copy / "outputs/report/index.html").read_text()
     assert "Variants, over their seeds" in page and "Paired over the same seeds" in page
-    rows = (copy / "outputs/report/results.csv").read_text().splitlines()
-    assert rows[0].startswith("rank,experiment,variant,seed,") and len(rows) == 5
+    rows = list(csv.DictReader((copy / "outputs/report/results.csv").open()))
+    assert [row["kind"] for row in rows] == ["variant"] * 2 + ["run"] * 4
+    assert {row["variant"]: row["n"] for row in rows[:2]} == {"alpha": "2", "beta": "2"}
+    assert {row["seed"] for row in rows[2:]} == {"0", "1"}
+    # the fields that vary across the study, one column each; the seeds are not among them
+    assert "model.template" in rows[0] and "training.seed" not in rows[0]
     # A new seed trains that seed only; dropping one trains nothing.
     edit_spec(copy, "alpha.json", lambda s: s["training"].update(seeds=[0, 1, 2]))
     assert planned(copy) == {("train", "alpha-s2")} | STUDY_JOBS
     edit_spec(copy, "alpha.json", lambda s: s["training"].update(seeds=[0]))
     assert planned(copy) == STUDY_JOBS
+
+
+SWEEP = {
+    "description": "learning rate x units",
+    "extends": "_base.json",
+    "training": {"seeds": [0, 1]},
+    "sweep": {"grid": {"optimizer.learning_rate": [0.1, 0.01, 0.001], "model.units": [4, 8]}},
+}
+
+
+def test_a_sweep_trains_its_points_and_a_new_value_trains_only_the_new_points(tmp_path):
+    folder = write_study(tmp_path, {"_base.json": TINY_BASE, "lr.json": SWEEP})
+
+    def trainings():
+        return {exp for rule, exp in planned(folder) if rule == "train"}
+
+    ids = {
+        f"lr-learning_rate-{rate}-units-{units}-s{seed}"
+        for rate in (0.1, 0.01, 0.001)
+        for units in (4, 8)
+        for seed in (0, 1)
+    }
+    assert trainings() == ids  # 3 x 2 points x 2 seeds
+    result = snakemake(folder, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert (folder / "outputs/plots/sweeps/lr.png").is_file()
+    page = (folder / "outputs/report/index.html").read_text()
+    assert "<h3>Sweep lr</h3><p>6 points. Best point on mean validation accuracy" in page
+    rows = list(csv.DictReader((folder / "outputs/report/results.csv").open()))
+    assert [row["kind"] for row in rows] == ["variant"] * 6 + ["run"] * 12
+    assert {row["optimizer.learning_rate"] for row in rows} == {"0.1", "0.01", "0.001"}
+    assert {row["model.units"] for row in rows} == {"4", "8"}
+    assert all(row["n"] == "2" for row in rows[:6])
+
+    edit_spec(folder, "lr.json", lambda s: s["sweep"]["grid"]["model.units"].append(16))
+    assert trainings() == {
+        f"lr-learning_rate-{rate}-units-16-s{seed}"
+        for rate in (0.1, 0.01, 0.001)
+        for seed in (0, 1)
+    }
+    edit_spec(folder, "lr.json", lambda s: s["sweep"]["grid"]["model.units"].remove(16))
+    edit_spec(folder, "lr.json", lambda s: s["training"].update(seeds=[0]))
+    assert trainings() == set()
+
+
+def test_a_recorded_failure_is_retried_by_the_next_plan_and_then_rests(copy):
+    # what a training job writes when its run raised (netspec.train.failure): the run's files
+    # say "failed", and the mark's time joins its digest param
+    marker = {"reason": "InvalidArgumentError: ...", "at": 1_764_000_000_000_000_000}
+    (copy / "outputs/alpha/last_failure.json").write_text(json.dumps(marker))
+    assert planned(copy) == per_experiment("alpha")
+    result = snakemake(copy, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert planned(copy) == set()  # the retry succeeded: the mark stays, nothing reruns

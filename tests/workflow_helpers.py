@@ -78,7 +78,7 @@ def planned(folder: Path) -> set[tuple[str, str | None]]:
     for block in re.split(r"\n(?=(?:local)?rule \w+:)", result.stdout + result.stderr):
         match = re.match(r"(?:local)?rule (\w+):", block)
         if match and match.group(1) != "all":
-            wildcard = re.search(r"wildcards: exp=([\w-]+)", block)
+            wildcard = re.search(r"wildcards: exp=([\w.-]+)", block)
             jobs.add((match.group(1), wildcard.group(1) if wildcard else None))
     return jobs
 

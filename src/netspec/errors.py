@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 PathPart = str | int
+_PLAIN_KEY = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
 
 def json_path(parts: Sequence[PathPart]) -> str:
-    """Render a path as JSONPath: ("model", "layers", 2, "units") -> $.model.layers[2].units."""
+    """Render a path as JSONPath: ("model", "layers", 2, "units") -> $.model.layers[2].units;
+    a key that is not a plain name in brackets: $.sweep.grid['optimizer.learning_rate']."""
     out = "$"
     for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.fullmatch(part):
+            out += f".{part}"
+        else:
+            out += "['" + part.replace("\\", "\\\\").replace("'", "\\'") + "']"
     return out
 
 

@@ -30,7 +30,7 @@ SPECS = config["specs"]
 OUT = config["outputs"].rstrip("/")
 
 wildcard_constraints:
-    exp="[a-z0-9][a-z0-9_-]*",
+    exp="[a-z0-9][a-z0-9_.-]*",
     dataset="[a-z0-9_-]+",
 
 
@@ -78,6 +78,17 @@ def resource(key):
 def memory_mb(wildcards, attempt):
     """The estimated peak memory of the training job, times the attempt: x2 on the first retry."""
     return RESOURCES[wildcards.exp]["mem_mb"] * attempt
+
+
+def digest_param(wildcards):
+    """The run's digest, plus the time of its last recorded failure (netspec.train.failure): a
+    new failure changes the param, so the next plan retries the run; a success keeps it."""
+    try:
+        with open(f"{OUT}/{wildcards.exp}/last_failure.json", encoding="utf-8") as handle:
+            mark = f":retry-{int(json.load(handle)['at'])}"
+    except (OSError, ValueError, KeyError, TypeError):
+        mark = ""
+    return f"{EXPERIMENTS[wildcards.exp].digest}{mark}"
 
 
 def data_source_file(wildcards):

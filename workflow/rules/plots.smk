@@ -26,6 +26,8 @@ rule plots:
             caption="../report/accuracy.rst",
             category="Study",
         ),
+        # one figure per sweep (a spec with `sweep`); empty in a study without one
+        sweeps=directory(f"{OUT}/plots/sweeps"),
     log:
         f"{OUT}/logs/plots.log",
     threads: len(os.sched_getaffinity(0))  # curves drawn in parallel; Snakemake caps at --cores
@@ -35,6 +37,12 @@ rule plots:
         netspec=NETSPEC_VERSION,
         names=IDS,
         descriptions=lambda wildcards: [EXPERIMENTS[n].spec.get("description", "") for n in IDS],
+        # each sweep point's sweep and values, for the sweep figures
+        points=lambda wildcards: {
+            n: [EXPERIMENTS[n].spec_id, EXPERIMENTS[n].point]
+            for n in IDS
+            if EXPERIMENTS[n].point
+        },
         settings=config["plots"],
         cache=f"{OUT}/.cache/curves",
     script:

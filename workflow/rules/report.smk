@@ -5,6 +5,7 @@ rule report:
         curves=f"{OUT}/plots/curves",
         comparison=f"{OUT}/plots/comparison.png",
         bars=f"{OUT}/plots/accuracy.png",
+        sweeps=f"{OUT}/plots/sweeps",
     output:
         html=f"{OUT}/report/index.html",
         csv=f"{OUT}/report/results.csv",

@@ -25,9 +25,9 @@ rule train:
         runtime=resource("runtime"),
         gpu=resource("gpu"),
     params:
-        digest=lambda wildcards: EXPERIMENTS[wildcards.exp].digest,
-        # the run's spec: SPECS/EXP.json, or SPECS/VARIANT.json for one seed of several
-        spec=per_experiment({n: e.variant_id for n, e in EXPERIMENTS.items()}),
+        digest=digest_param,
+        # the run's spec file: SPECS/EXP.json, or the file of its seeds or its sweep
+        spec=per_experiment({n: e.spec_id for n, e in EXPERIMENTS.items()}),
     shell:
         f"{PYTHON} -m netspec.train {shlex.quote(SPECS)}/{{params.spec}}.json {{input.data:q}}"
         f" {shlex.quote(OUT)}/{{wildcards.exp}}"

@@ -9,11 +9,18 @@ from netspec.results.study import Figures, Run, StudyResults
 sm = snakemake  # noqa: F821 - injected by Snakemake
 redirect_output(sm.log[0])
 with job_errors():
+    points = sm.params.points  # sweep points: id -> [the sweep's id, the point's values]
     runs = tuple(
-        Run(name, Path(history).parent, description)
+        Run(name, Path(history).parent, description, info)
         for name, history, description in zip(
             sm.params.names, sm.input.histories, sm.params.descriptions, strict=True
         )
+        for info in [{"sweep": points[name][0], "point": points[name][1]} if name in points else {}]
     )
-    figures = Figures(Path(sm.output.curves), Path(sm.output.comparison), Path(sm.output.bars))
+    figures = Figures(
+        Path(sm.output.curves),
+        Path(sm.output.comparison),
+        Path(sm.output.bars),
+        Path(sm.output.sweeps),
+    )
     plots_job(StudyResults("", runs, figures), sm.params.settings, sm.params.cache, sm.threads)

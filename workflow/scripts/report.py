@@ -18,5 +18,5 @@ with job_errors():
         for info in [describe(experiments[name])]
     )
     curves = Path(sm.input.curves)
-    figures = Figures(curves, Path(sm.input.comparison), Path(sm.input.bars))
+    figures = Figures(curves, Path(sm.input.comparison), Path(sm.input.bars), Path(sm.input.sweeps))
     write_report(StudyResults(sm.params.title, runs, figures), sm.output.html, sm.output.csv)

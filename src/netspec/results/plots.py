@@ -209,3 +209,9 @@ def plots_job(study: StudyResults, settings: dict, cache: str | Path, workers: i
     scores = {name: best_val_accuracy(history) for name, history in histories.items()}
     accuracy_bars(scores, study.figures.bars, settings)
     print(f"study plots: {study.figures.comparison}, {study.figures.bars}", flush=True)
+    if study.figures.sweeps is not None:
+        from netspec.results.sweeps import sweep_plots
+
+        drawn = sweep_plots(study.runs, study.figures.sweeps, settings)
+        if drawn:
+            print(f"sweep plots: {', '.join(drawn)} in {study.figures.sweeps}", flush=True)

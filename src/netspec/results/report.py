@@ -4,7 +4,6 @@ and results.csv. Pure Python and matplotlib-free: it embeds the PNGs the plot st
 from __future__ import annotations
 
 import base64
-import csv
 import json
 import os
 from datetime import UTC, datetime
@@ -15,27 +14,12 @@ import numpy as np
 
 from netspec.results.statistics import LEVEL, PairedTest, mcnemar_exact
 from netspec.results.study import StudyResults
+from netspec.results.table import write_csv
 from netspec.results.variants import repeated, variant_scores, variants_table, variants_verdict
 
 # Past this many experiments the page links the rest of the curves instead of embedding them:
 # each embedded curve is tens of kB of base64, and a page of thousands would not open.
 EMBEDDED_CURVES = 50
-
-CSV_COLUMNS = [
-    "rank",
-    "experiment",
-    "variant",
-    "seed",
-    "best_val_accuracy",
-    "best_val_loss",
-    "best_epoch",
-    "test_accuracy",
-    "test_loss",
-    "params",
-    "wall_time_s",
-    "diverged",
-    "description",
-]
 
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -153,8 +137,7 @@ def _leaderboard(order, metrics, infos, runs, winner: str | None = None) -> str:
         rows.append(
             f'<tr class="{"winner" if _wins(name, position, infos, winner) else ""}">'
             f'<td class="num">{position}</td>'
-            f'<td><a href="#{escape(name)}">{escape(name)}</a>'
-            f"{' (diverged)' if m.get('diverged') else ''}</td>"
+            f'<td><a href="#{escape(name)}">{escape(name)}</a>{_trouble(m)}</td>'
             f'<td class="num">{_number(m.get("best_val_accuracy"))}</td>'
             f'<td class="num">{_number(delta)}</td>'
             f'<td class="num">{_number(m.get("best_epoch"))}</td>'
@@ -171,6 +154,13 @@ def _leaderboard(order, metrics, infos, runs, winner: str | None = None) -> str:
     )
 
 
+def _trouble(metrics: dict) -> str:
+    """Why a run has no score, beside its name."""
+    if metrics.get("failed"):
+        return f" <span class='warning'>(failed: {escape(metrics['failed'])})</span>"
+    return " (diverged)" if metrics.get("diverged") else ""
+
+
 def _wins(name: str, position: int, infos: dict, winner: str | None) -> bool:
     return position == 1 if winner is None else infos[name].get("variant", name) == winner
 
@@ -182,6 +172,21 @@ def _curves(name: str, curves: str, embed: bool, page: str) -> str:
     return (
         f"<p class='muted'>Learning curves: <a href='{link}'>{link}</a> (embedded for the "
         f"{EMBEDDED_CURVES} best only, to keep this page small)</p>"
+    )
+
+
+def _scores(metric: dict) -> str:
+    if metric.get("failed"):
+        return (
+            f"<p class='warning'>Failed: {escape(metric['failed'])}. Nothing was scored, and the "
+            "run is left out of its variant's means; the next <code>snakemake</code> retries it "
+            "(its log: <code>train.log</code> in its folder).</p>"
+        )
+    return (
+        f"<p>Best validation accuracy {_number(metric.get('best_val_accuracy'))} at epoch "
+        f"{_number(metric.get('best_epoch'))} of {metric['epochs_run']}; test accuracy "
+        f"{_number(metric.get('test_accuracy'))}, test loss {_number(metric.get('test_loss'))}."
+        "</p>"
     )
 
 
@@ -220,16 +225,14 @@ def _experiment_section(name, info, metric, run, curves) -> str:
         )
     versions = ", ".join(f"{k} {v}" for k, v in run["versions"].items())
     slurm = run.get("slurm")
-    where = f"{escape(run['host'])}, {run['threads']} thread(s)" + (
+    threads = f", {run['threads']} thread(s)" if run.get("threads") else ""
+    where = f"{escape(run['host'])}{threads}" + (
         f", SLURM job {escape(str(slurm.get('job_id')))}" if slurm else ""
     )
     return (
         f'<section id="{escape(name)}"><h2>{escape(name)}</h2>'
         f"<p>{escape(info['description'])}</p>{diff}{curves}"
-        f"<p>Best validation accuracy {_number(metric.get('best_val_accuracy'))} at epoch "
-        f"{_number(metric.get('best_epoch'))} of {metric['epochs_run']}; test accuracy "
-        f"{_number(metric.get('test_accuracy'))}, test loss {_number(metric.get('test_loss'))}."
-        f"</p>{confusion}"
+        f"{_scores(metric)}{confusion}"
         "<details><summary>Provenance</summary><table>"
         f"<tr><th>spec</th><td><code>{escape(' <- '.join(run['chain']))}</code></td></tr>"
         f"<tr><th>digest</th><td><code>{escape(run['digest'])}</code></td></tr>"
@@ -277,6 +280,7 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
         f"<p class='muted'>{len(names)} experiments, report written "
         f"{datetime.now(UTC).isoformat(timespec='seconds')}</p>"
         f"<p>{headline}</p>{_optimism(metrics_by)}{variants}"
+        f"{_sweeps(study, infos_by, scores)}"
         f"<h2>Leaderboard</h2>{_leaderboard(order, metrics_by, infos_by, runs_by, winner)}"
         f"{_image(figures.bars, 'best validation accuracy per experiment')}"
         "<h2>Validation curves</h2>"
@@ -285,7 +289,39 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
     )
     Path(html_path).parent.mkdir(parents=True, exist_ok=True)
     Path(html_path).write_text(page, encoding="utf-8")
-    _write_csv(order, metrics_by, infos_by, runs_by, csv_path)
+    results = {
+        name: {"metrics": metrics_by[name], "info": infos_by[name], "record": runs_by[name]}
+        for name in names
+    }
+    write_csv(csv_path, order, results, scores if repeated(scores) else None)
+
+
+def _sweeps(study: StudyResults, infos: dict[str, dict], scores: list) -> str:
+    """Each sweep's figure, with its best point on mean validation accuracy over seeds."""
+    folder = study.figures.sweeps
+    sweeps: dict[str, set] = {}
+    for info in infos.values():
+        if info.get("sweep"):
+            sweeps.setdefault(info["sweep"], set()).add(info["variant"])
+    parts = []
+    for name, points in sweeps.items():
+        ranked = [s for s in scores if s.variant in points and s.validation is not None]
+        best = ""
+        if ranked:
+            top = ranked[0]
+            sets = ", ".join(
+                f"{escape(path)} = {escape(json.dumps(value))}"
+                for path, value in infos[top.runs[0]]["point"].items()
+            )
+            best = (
+                f" Best point on mean validation accuracy: <b>{escape(top.variant)}</b> "
+                f"({sets}): {top.validation.mean:.4f} over {top.validation.n} "
+                f"run{'s' if top.validation.n != 1 else ''}."
+            )
+        image = Path(folder) / f"{name}.png" if folder is not None else None
+        figure = _image(image, f"sweep {name}") if image is not None and image.exists() else ""
+        parts.append(f"<h3>Sweep {escape(name)}</h3><p>{len(points)} points.{best}</p>{figure}")
+    return "<h2>Sweeps</h2>" + "".join(parts) if parts else ""
 
 
 def _paired_test(order: list[str], runs: dict) -> PairedTest | None:
@@ -305,33 +341,3 @@ def _paired_test(order: list[str], runs: dict) -> PairedTest | None:
     ):
         return None  # different test sets, or no predictions: nothing to pair
     return mcnemar_exact(y_true, first.argmax(1), second.argmax(1))
-
-
-def _write_csv(order, metrics_by, infos_by, runs_by, csv_path) -> None:
-    with open(csv_path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, CSV_COLUMNS)
-        writer.writeheader()
-        for position, name in enumerate(order, 1):
-            m = metrics_by[name]
-            writer.writerow(
-                {
-                    "rank": position,
-                    "experiment": name,
-                    "variant": infos_by[name].get("variant", name),
-                    "seed": infos_by[name].get("seed"),
-                    "params": infos_by[name]["params"],
-                    "description": infos_by[name]["description"],
-                    "wall_time_s": runs_by[name]["wall_time_s"],
-                    "diverged": m["diverged"],
-                    **{
-                        k: m.get(k)
-                        for k in (
-                            "best_val_accuracy",
-                            "best_val_loss",
-                            "best_epoch",
-                            "test_accuracy",
-                            "test_loss",
-                        )
-                    },
-                }
-            )

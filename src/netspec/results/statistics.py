@@ -80,6 +80,7 @@ class SeedComparison:
     p_first_better: float | None = None
     p_interval: tuple[float, float] | None = None
     seeds: int | None = None  # shared seeds, for the paired design
+    test: str = ""  # the test that gave p_value, in words
 
     @property
     def distinguishable(self) -> bool:
@@ -97,8 +98,16 @@ def compare_seeds(first: dict[int, float], second: dict[int, float]) -> SeedComp
         a = np.array([first[s] for s in seeds])
         b = np.array([second[s] for s in seeds])
         difference = float((a - b).mean())
-        p_value = float(stats.ttest_rel(a, b).pvalue)
         wins = (a > b) + 0.5 * (a == b)
+        if np.ptp(a - b) > 0:
+            p_value, test = (
+                float(stats.ttest_rel(a, b).pvalue),
+                "t-test on the per-seed differences",
+            )
+        else:  # the same difference on every seed: no spread for a t-test; the signs alone
+            ahead = int(np.sum(a > b))
+            p_value = 1.0 if difference == 0 else float(stats.binomtest(ahead, len(a)).pvalue)
+            test = "exact sign test: every seed gives the same difference, so a t-test is undefined"
         rng = np.random.default_rng(0)  # a fixed stream: the same study gives the same interval
         resampled = wins[rng.integers(0, len(wins), (2000, len(wins)))].mean(axis=1)
         interval = (float(np.percentile(resampled, 2.5)), float(np.percentile(resampled, 97.5)))
@@ -106,9 +115,15 @@ def compare_seeds(first: dict[int, float], second: dict[int, float]) -> SeedComp
     else:
         a, b = np.array(list(first.values())), np.array(list(second.values()))
         difference = float(a.mean() - b.mean())
-        p_value = float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+        if np.ptp(a) > 0 or np.ptp(b) > 0:
+            p_value, test = float(stats.ttest_ind(a, b, equal_var=False).pvalue), "Welch's t-test"
+        else:  # no spread in either: Welch's test is undefined; ranks alone (exact)
+            p_value = (
+                1.0 if difference == 0 else float(stats.mannwhitneyu(a, b, method="exact").pvalue)
+            )
+            test = (
+                "exact Mann-Whitney U test: neither varies over its seeds, so Welch's is undefined"
+            )
         design, better, interval = "welch", None, None
-    if not np.isfinite(p_value):  # no spread at all: any difference is the same on every seed
-        p_value = 1.0 if difference == 0 else 0.0
     shared = len(first) if design == "paired" else None
-    return SeedComparison(design, difference, p_value, better, interval, shared)
+    return SeedComparison(design, difference, p_value, better, interval, shared, test)

@@ -67,6 +67,7 @@ class Figures:
     curves: Path  # a folder of {run id}.png
     comparison: Path
     bars: Path
+    sweeps: Path | None = None  # a folder of {sweep id}.png (netspec.results.sweeps)
 
     def curve(self, run: Run) -> Path:
         return Path(self.curves) / f"{run.id}.png"
@@ -85,6 +86,7 @@ def study_at(outputs: str | Path, infos: list[dict], title: str = "") -> StudyRe
     outputs = Path(outputs)
     runs = tuple(Run(i["id"], outputs / i["id"], i["description"], i) for i in infos)
     plots = outputs / "plots"
-    return StudyResults(
-        title, runs, Figures(plots / "curves", plots / "comparison.png", plots / "accuracy.png")
+    figures = Figures(
+        plots / "curves", plots / "comparison.png", plots / "accuracy.png", plots / "sweeps"
     )
+    return StudyResults(title, runs, figures)

@@ -108,7 +108,7 @@ def _comparison_words(comparison: SeedComparison) -> str:
         low, high = comparison.p_interval
         how = (
             f"Paired over the same seeds, the mean difference is {100 * comparison.difference:+.2f} "
-            f"points (t-test on the per-seed differences, p = {comparison.p_value:.3g}); the "
+            f"points ({comparison.test}, p = {comparison.p_value:.3g}); the "
             f"winner beats the runner-up on {comparison.p_first_better:.0%} of the "
             f"{comparison.seeds} seeds, P(A > B), with a bootstrap 95% interval of "
             f"{low:.0%}-{high:.0%} (few seeds make that interval coarse)"
@@ -116,13 +116,19 @@ def _comparison_words(comparison: SeedComparison) -> str:
     else:
         how = (
             f"Over different seeds, the difference of the means is "
-            f"{100 * comparison.difference:+.2f} points (Welch's t-test, p = "
+            f"{100 * comparison.difference:+.2f} points ({comparison.test}, p = "
             f"{comparison.p_value:.3g})"
         )
-    return (
-        how
-        + f": the margin <b>{answer} distinguishable from seed noise</b> at the {LEVEL:.0%} level."
+    text = how + (
+        f": the test-set difference <b>{answer} distinguishable from seed noise</b> at the "
+        f"{LEVEL:.0%} level"
     )
+    if comparison.difference < 0:
+        text += (
+            ", and it is in the runner-up's favour: validation and test disagree on which of "
+            "the two is better"
+        )
+    return text + "."
 
 
 def _cell(value: Spread | None) -> str:

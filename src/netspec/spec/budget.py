@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netspec.errors import Problem
-from netspec.spec.compile import Experiment
+from netspec.spec.experiment import Experiment
 from netspec.spec.loading import display
 from netspec.spec.resources import estimate_mem_mb
 

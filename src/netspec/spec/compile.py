@@ -1,149 +1,100 @@
 """Compiling a spec, pure and TF-free: load -> resolve -> validate -> lower -> infer.
 
-`compile_spec(path)` returns an `Experiment` (everything known about one variant before training)
-or raises one SpecError listing every problem found.
+`compile_variants(path)` returns the `Experiment`s a spec file declares (itself, or each point of
+its sweep), `compile_spec(path)` the one of a plain spec, `compile_run(path, run)` one run
+(compiling only its own sweep point); each raises one SpecError listing every problem found.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import os
-import re
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 from netspec.data.kinds import DatasetInfo, DataSource
 from netspec.errors import Problem, SpecError
+from netspec.spec import sweep
+from netspec.spec.blame import sweep_problems
 from netspec.spec.checks import CHECKS, Context, output_matches
-from netspec.spec.inference import LayerSummary, Summary, infer
+from netspec.spec.experiment import ID_PATTERN, Experiment, expand, experiment_id
+from netspec.spec.inference import infer
 from netspec.spec.loading import PROSE, Resolved, display, resolve
-from netspec.spec.optimizers import optimizer_args
 from netspec.spec.templates import lower
-from netspec.spec.validation import schema_problems, with_defaults
-
-ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
-# Bump when the meaning of a canonical form changes (it is part of every training's identity).
-CANONICAL_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Experiment:
-    """One validated run: its resolved spec, its IR, its data and its inferred shapes. A spec
-    with `training.seeds` is a variant of several runs (`expand`), one per seed."""
-
-    id: str
-    file: Path
-    spec: dict
-    layers: list[dict]
-    dataset: DatasetInfo
-    summary: Summary
-    chain: list[Path] = field(default_factory=list)  # the spec file, then its parents
-    variant: str = ""  # the spec's id; runs of one variant differ only by their seed
-
-    @property
-    def variant_id(self) -> str:
-        return self.variant or self.id
-
-    @cached_property
-    def canonical(self) -> dict:
-        """What is trained, and nothing else: no prose, no resources, keys sorted when dumped."""
-        return {
-            "version": CANONICAL_VERSION,
-            "data": self.spec["data"],
-            "layers": self.layers,
-            "optimizer": {
-                "name": self.spec["optimizer"]["name"],
-                **optimizer_args(self.spec["optimizer"]),
-            },
-            # a run's own seed is its identity; the list of its siblings' seeds is not
-            "training": {k: v for k, v in self.spec["training"].items() if k != "seeds"},
-        }
-
-    @cached_property
-    def digest(self) -> str:
-        text = json.dumps(self.canonical, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    def to_json(self) -> dict:
-        """Everything known about the experiment as plain JSON data (for the spec cache)."""
-        return {
-            "id": self.id,
-            "file": str(self.file),
-            "spec": self.spec,
-            "layers": self.layers,
-            "dataset": dataclasses.asdict(self.dataset),
-            "summary": {
-                "input_shape": list(self.summary.input_shape),
-                "layers": [dataclasses.asdict(layer) for layer in self.summary.layers],
-            },
-            "chain": [str(path) for path in self.chain],
-            "variant": self.variant,
-            "digest": self.digest,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict) -> Experiment:
-        info = data["dataset"]
-        summary = data["summary"]
-        experiment = cls(
-            data["id"],
-            Path(data["file"]),
-            data["spec"],
-            data["layers"],
-            DatasetInfo(**{**info, "input_shape": tuple(info["input_shape"])}),
-            Summary(
-                tuple(summary["input_shape"]),
-                tuple(
-                    LayerSummary(**{**row, "output_shape": tuple(row["output_shape"])})
-                    for row in summary["layers"]
-                ),
-            ),
-            [Path(path) for path in data["chain"]],
-            data["variant"],
-        )
-        experiment.__dict__["digest"] = data["digest"]  # the cached_property's own slot
-        return experiment
-
-    @property
-    def source(self) -> DataSource:
-        return DataSource.of(self.spec["data"]["dataset"])
-
-    @property
-    def dataset_key(self) -> str:
-        """File-name-safe name of the prepared data this experiment reads."""
-        return self.source.key
-
-
-def experiment_id(path: Path) -> str:
-    return Path(path).stem
-
-
-def is_base(path: Path) -> bool:
-    """Files whose name starts with '_' are parents for `extends`, not experiments."""
-    return Path(path).name.startswith("_")
+from netspec.spec.validation import schema_problems, section_problems, with_defaults
 
 
 def compile_spec(path: Path | str, base: bool = False) -> Experiment:
     """Load, resolve, validate, lower and shape-check one spec file (`base`: a parent spec,
-    whose name need not be an experiment id)."""
-    path = Path(path)
-    name = display(path)
-    problems = []
-    if not base and not ID_PATTERN.fullmatch(experiment_id(path)):
-        problems.append(
-            Problem(
-                name,
-                None,
-                (
-                    f"expected a file name (the experiment id) matching {ID_PATTERN.pattern}, "
-                    f"received {experiment_id(path)!r}"
-                ),
-            )
+    whose name need not be an experiment id). A sweep's file is many variants: compile_variants."""
+    variants = compile_variants(path, base)
+    if len(variants) != 1 or variants[0].point:
+        raise SpecError.one(
+            display(Path(path)),
+            ("sweep",),
+            f"is a sweep of {len(variants)} points, not one experiment (netspec expand lists them)",
         )
+    return variants[0]
+
+
+def compile_variants(path: Path | str, base: bool = False) -> list[Experiment]:
+    """The variants a spec file declares, each validated like a spec of its own: the spec itself,
+    or each point of its sweep. One SpecError lists every problem of every point."""
+    path = Path(path)
+    problems = [] if base else _name_problems(path)
     resolved = resolve(path)
+    if "sweep" not in resolved.data:
+        return [_compile(path, resolved, problems)]
+    found = plan_sweep(path, resolved)
+    experiments, failures = [], []
+    for point in found:
+        try:
+            experiments.append(_compile_point(path, resolved, point, problems))
+        except SpecError as error:
+            failures.append((point, error.problems))
+    if failures:
+        declared = resolved.data["sweep"]
+        raise SpecError(problems + sweep_problems(path, declared, failures, len(found)))
+    return experiments
+
+
+def plan_sweep(path: Path, resolved: Resolved) -> list[sweep.Point]:
+    """A sweep's points, cheap (nothing compiled); SpecError for mistakes in the sweep itself."""
+    name = display(path)
+    declared = resolved.data["sweep"]
+    problems = section_problems("sweep", declared, resolved.origin)
+    if problems:
+        raise SpecError(problems)
+    try:
+        return sweep.points(experiment_id(path), declared)
+    except sweep.SweepErrors as error:
+        raise SpecError(Problem(name, p.where, p.message) for p in error.problems) from None
+
+
+def _compile_point(path: Path, resolved: Resolved, point: sweep.Point, problems=()) -> Experiment:
+    try:
+        data = sweep.apply(resolved.data, point)
+    except sweep.SweepProblem as error:
+        raise SpecError([Problem(display(path), error.where, error.message)]) from None
+    swept = Resolved(resolved.file, data, resolved.sources)
+    experiment = _compile(path, swept, list(problems))
+    return dataclasses.replace(experiment, id=point.id, point=point.values)
+
+
+def _name_problems(path: Path) -> list[Problem]:
+    if ID_PATTERN.fullmatch(experiment_id(path)):
+        return []
+    return [
+        Problem(
+            display(path),
+            None,
+            f"expected a file name (the experiment id) matching {ID_PATTERN.pattern}, "
+            f"received {experiment_id(path)!r}",
+        )
+    ]
+
+
+def _compile(path: Path, resolved: Resolved, problems: list[Problem]) -> Experiment:
+    """Validate, lower and shape-check a resolved spec; SpecError lists `problems` and its own."""
     schema = schema_problems(resolved.data, resolved.origin)
     problems += schema
     # Sections with schema problems are not checked further; the others still are.
@@ -197,75 +148,28 @@ def _dataset_info(spec: dict, resolved: Resolved) -> DatasetInfo:
     return DataSource.of(spec["data"]["dataset"]).info(resolved.origin(where), where)
 
 
-def discover(folder: Path) -> tuple[list[Path], list[Problem]]:
-    """The experiment files in a folder (`*.json` but bases), and problems with names that
-    look like specs but would be skipped (`cnn.JSON`): nothing in a specs folder is ignored
-    silently. Entries that are not regular files are kept: compiling them says what they are."""
-    found, problems = [], []
-    for entry in sorted(Path(folder).iterdir()):
-        suffix = entry.suffix
-        if suffix == ".json":
-            if not is_base(entry):
-                found.append(entry)
-        elif suffix.lower() == ".json":
-            problems.append(
-                Problem(
-                    display(entry),
-                    None,
-                    f"expected the extension .json in lower case, received {suffix!r}: rename "
-                    "it, or move it out of the specs folder",
-                )
+def compile_run(path: Path | str, run: str | None = None) -> Experiment:
+    """One run of a spec file, compiling only its own sweep point (a training job's view of a
+    sweep of thousands); `run` may be left out for a spec of one run."""
+    path = Path(path)
+    name = display(path)
+    resolved = resolve(path)
+    if "sweep" in resolved.data:
+        found = plan_sweep(path, resolved)
+        chosen = [
+            p for p in found if run is not None and (run == p.id or run.startswith(f"{p.id}-s"))
+        ]
+        variants = [_compile_point(path, resolved, point) for point in chosen]
+        if not variants:
+            raise SpecError.one(
+                name, None, f"makes no run {run!r}; `netspec expand {name}` lists its points"
             )
-    return found, problems
-
-
-def spec_files(paths: list[Path | str]) -> tuple[list[Path], list[Problem]]:
-    """The spec files named by `paths`: files as given (bases too), folders' experiments."""
-    found, problems = [], []
-    for path in map(Path, paths):
-        if path.is_dir():
-            files, wrong = discover(path)
-            found += files
-            problems += wrong
-        else:
-            found.append(path)
-    return found, problems
-
-
-def check_base(path: Path) -> list[Problem]:
-    """A base spec checked as far as it goes: it may leave out whole sections its children
-    fill in, but what it does say must be valid."""
-    try:
-        resolved = resolve(path)
-    except SpecError as error:
-        return error.problems
-    if {"data", "model"} <= set(resolved.data):
-        try:
-            compile_spec(path, base=True)
-        except SpecError as error:
-            return error.problems
-        return []
-    return [
-        problem
-        for problem in schema_problems(resolved.data, resolved.origin)
-        if not (len(problem.path or ()) == 1 and problem.message.startswith("missing required"))
-    ]
-
-
-def expand(experiment: Experiment) -> list[Experiment]:
-    """The runs of a compiled spec: one per seed of `training.seeds` (ids `SPEC-sSEED`, each
-    with its own seed and digest), else the spec itself as its only run."""
-    seeds = experiment.spec["training"].get("seeds")
-    if not seeds:
-        return [experiment]
-    runs = []
-    for seed in seeds:
-        training = {**experiment.spec["training"], "seed": seed}
-        del training["seeds"]
-        spec = {**experiment.spec, "training": training}
-        runs.append(
-            dataclasses.replace(
-                experiment, id=f"{experiment.id}-s{seed}", spec=spec, variant=experiment.id
-            )
-        )
-    return runs
+    else:
+        variants = [_compile(path, resolved, _name_problems(path))]
+    runs = {candidate.id: candidate for variant in variants for candidate in expand(variant)}
+    if run is None and len(runs) > 1:
+        raise SpecError.one(name, None, f"name the run to train with --run: {', '.join(runs)}")
+    experiment = runs.get(run) if run is not None else next(iter(runs.values()))
+    if experiment is None:
+        raise SpecError.one(name, None, f"makes no run {run!r}; it makes {', '.join(runs)}")
+    return experiment

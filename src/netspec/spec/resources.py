@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from netspec.spec.compile import Experiment
+from netspec.spec.experiment import Experiment
 
 RUNTIME_MB = 1024  # what TensorFlow and Keras occupy once imported, with headroom
 
@@ -29,6 +29,16 @@ def estimate_mem_mb(experiment: Experiment) -> int:
     activation_bytes = 3 * 4 * batch * activations
     total = RUNTIME_MB + (data_bytes + weight_bytes + activation_bytes) / 2**20
     return int(math.ceil(total / 256) * 256)
+
+
+def training_flops(experiment: Experiment) -> float:
+    """An upper bound on the FLOPs one run's training costs: a backward pass costs about twice a
+    forward one, over every training sample of every epoch (early stopping may cut it short)."""
+    info, data = experiment.dataset, experiment.spec["data"]
+    samples = min(info.train_samples, data["max_train_samples"] or info.train_samples)
+    if data["validation"] != "test":
+        samples = int(samples * (1 - data["validation"]))
+    return 3.0 * experiment.summary.flops * samples * experiment.spec["training"]["epochs"]
 
 
 def job_resources(experiment: Experiment, defaults: dict) -> dict:

@@ -17,7 +17,10 @@ from netspec.spec.templates import TEMPLATES
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 # Definitions every schema has; a declared kind may not take one of these names.
-SHARED = ("data", "npz", "model", "layer_list", "layer", "optimizer", "training", "resources")
+SHARED = (
+    *("data", "npz", "model", "layer_list", "layer", "optimizer", "training", "resources"),
+    *("sweep", "distribution"),
+)
 
 
 def _when(key: str, value: str, definition: str) -> dict:
@@ -175,6 +178,8 @@ def build_schema() -> dict:
             "What a training job asks of the machine or cluster; each key left out takes the "
             "config's default.",
         ),
+        "sweep": sections.SWEEP,
+        "distribution": sections.DISTRIBUTION,
         **_shared(),
     }
     return {
@@ -206,6 +211,7 @@ def build_schema() -> dict:
             "optimizer": {"$ref": "#/$defs/optimizer", "default": {}},
             "training": {"$ref": "#/$defs/training", "default": {}},
             "resources": {"$ref": "#/$defs/resources", "default": {}},
+            "sweep": {"$ref": "#/$defs/sweep"},
         },
         "$defs": defs,
     }

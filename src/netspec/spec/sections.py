@@ -90,3 +90,91 @@ RESOURCES = {
     "runtime": integer("Wall-time limit in minutes.", OPTIONAL, minimum=1),
     "gpu": integer("GPUs.", OPTIONAL, minimum=0),
 }
+
+
+def _pair(items: dict, description: str) -> dict:
+    return {
+        "type": "array",
+        "items": items,
+        "minItems": 2,
+        "maxItems": 2,
+        "description": description,
+    }
+
+
+DISTRIBUTION = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "maxProperties": 1,
+    "description": "How a random search draws one field: exactly one of these keys.",
+    "properties": {
+        "log_uniform": _pair(
+            {"type": "number", "exclusiveMinimum": 0},
+            "[low, high], both > 0: uniform in log space (learning rates, L2 factors).",
+        ),
+        "uniform": _pair({"type": "number"}, "[low, high]: uniform (dropout rates)."),
+        "integer": _pair({"type": "integer"}, "[low, high]: an integer, both ends included."),
+        "choice": {
+            "type": "array",
+            "minItems": 1,
+            "uniqueItems": True,
+            "description": "One of these values, each as likely.",
+        },
+    },
+}
+
+SWEEP = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "maxProperties": 1,
+    "description": (
+        "Make this file many variants: a grid, or a seeded random search, over spec fields "
+        "named by dotted paths ('optimizer.learning_rate', 'model.layers.2.units'). Each point "
+        "is validated and trained like a spec of its own, id SPEC-NAME-VALUE-...; "
+        "`netspec expand SPEC` lists them."
+    ),
+    "properties": {
+        "grid": {
+            "type": "object",
+            "minProperties": 1,
+            "description": "Dotted path -> the values to try; every combination is a point.",
+            "additionalProperties": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 1000,
+                "uniqueItems": True,
+            },
+        },
+        "random": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["samples", "space"],
+            "description": (
+                "Draw `samples` points; a point depends only on (seed, its number, the path), "
+                "so asking for more samples keeps the earlier points."
+            ),
+            "properties": {
+                "samples": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 10000,
+                    "description": "How many points to draw (a point drawn twice is kept once).",
+                },
+                "seed": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "default": 0,
+                    "description": "Seed of the draws (not of training: that is training.seeds).",
+                },
+                "space": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "description": "Dotted path -> its distribution.",
+                    "additionalProperties": {"$ref": "#/$defs/distribution"},
+                },
+            },
+        },
+    },
+}

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import netspec
 from netspec.errors import SpecError
-from netspec.spec.compile import Experiment
+from netspec.spec.experiment import Experiment
 from netspec.spec.loading import MAX_CHAIN, read_bytes, read_json
 
-FORMAT = 2  # JSON data: reading the cache runs no code, unlike a pickle
+FORMAT = 3  # JSON data: reading the cache runs no code, unlike a pickle
 PACKAGE = Path(netspec.__file__).parent
 
 
@@ -82,7 +82,8 @@ def _still_valid(stamps: list) -> bool:
 
 
 class SpecCache:
-    """Use as: cache = SpecCache(file); cache.get(path) or compile; cache.put(...); cache.save()."""
+    """Use as: cache = SpecCache(file); cache.get(path) or compile_variants; cache.put(...);
+    cache.save()."""
 
     def __init__(self, file: str | Path | None):
         self.file = Path(file) if file else None
@@ -100,7 +101,8 @@ class SpecCache:
             except Exception:  # noqa: BLE001 - a missing or unreadable cache is just empty
                 self.entries = {}
 
-    def get(self, path: Path):
+    def get(self, path: Path) -> tuple[str | None, list[Experiment] | None]:
+        """(the spec's content key, its compiled variants or None when not cached)."""
         if self.file is None:  # no cache asked for: nothing to key
             return None, None
         key = content_key(path, self.fingerprint, self.files)
@@ -108,16 +110,18 @@ class SpecCache:
         if entry is None or not _still_valid(entry[1]):
             return key, None
         try:
-            experiment = Experiment.from_json(entry[0])
+            variants = [Experiment.from_json(data) for data in entry[0]]
         except (KeyError, TypeError, ValueError):  # written by a different netspec: recompile
             return key, None
         self.used.add(key)
-        return key, experiment
+        return key, variants
 
-    def put(self, key: str | None, experiment) -> None:
+    def put(self, key: str | None, variants: list[Experiment]) -> None:
         if key is None or self.file is None:
             return
-        self.entries[key] = (experiment.to_json(), _file_stamps(experiment))
+        # every variant of a file reads the same data sources, but a sweep may vary them
+        stamps = sorted({tuple(s) for v in variants for s in _file_stamps(v)})
+        self.entries[key] = ([v.to_json() for v in variants], [list(s) for s in stamps])
         self.used.add(key)
         self.changed = True
 

@@ -8,8 +8,9 @@ from pathlib import Path
 from netspec.errors import Problem, SpecError
 from netspec.spec import compile as compiler
 from netspec.spec.budget import DEFAULT_BUDGET, Budget
-from netspec.spec.compile import Experiment, check_base, is_base, spec_files
 from netspec.spec.diff import MISSING, differences
+from netspec.spec.discovery import check_base, spec_files
+from netspec.spec.experiment import Experiment, expand, is_base
 from netspec.spec.loading import display, resolve
 from netspec.spec.speccache import SpecCache
 from netspec.spec.validation import with_defaults
@@ -31,38 +32,46 @@ def compile_all(
         if is_base(path):  # named explicitly: checked, but not an experiment
             problems += check_base(path)
             continue
-        key, experiment = store.get(path)
-        if experiment is None:
+        key, variants = store.get(path)
+        if variants is None:
             try:
-                experiment = compiler.compile_spec(path)
+                variants = compiler.compile_variants(path)
             except SpecError as error:
                 problems += error.problems
                 continue
-            store.put(key, experiment)
-        over = budget.problems(experiment)
-        if over:
-            problems += over
-        else:
-            experiments += compiler.expand(experiment)
+            store.put(key, variants)
+        for variant in variants:
+            over = budget.problems(variant)
+            if over:
+                problems += over
+            else:
+                experiments += expand(variant)
     store.save()
     unique = list(dict.fromkeys(problems))  # a base's mistake, met once through each child
     return experiments, unique + _collisions(experiments)
 
 
 def _collisions(experiments: list[Experiment]) -> list[Problem]:
-    """Two runs may not share an id (a spec `a-s0` and the seed-0 run of spec `a`)."""
+    """Two runs may not share an id (a spec `a-s0` and the seed-0 run of spec `a`, or a sweep
+    point `a-units-64` and the spec `a-units-64.json`)."""
     first, problems = {}, []
     for experiment in experiments:
         other = first.setdefault(experiment.id, experiment)
-        if other is not experiment:
-            problems.append(
-                Problem(
-                    display(experiment.file),
-                    None,
-                    f"expected experiment ids of its own, received {experiment.id!r}, which "
-                    f"{display(other.file)} also makes; rename one of the specs",
-                )
+        if other is experiment:
+            continue
+        if other.file == experiment.file:
+            found = "which another of its sweep's points also makes (values that read alike)"
+            where = ("sweep",)
+        else:
+            found = f"which {display(other.file)} also makes; rename one of the specs"
+            where = ("sweep",) if experiment.point else None
+        problems.append(
+            Problem(
+                display(experiment.file),
+                where,
+                f"expected run ids of its own, received {experiment.id!r}, {found}",
             )
+        )
     return problems
 
 
@@ -100,6 +109,8 @@ def describe(experiment: Experiment) -> dict:
         for field, old, new in differences(base, experiment.spec):
             if experiment.variant and field in ("training.seed", "training.seeds"):
                 continue  # one run of several seeds: its seed is its name, not a change
+            if field.startswith("sweep"):
+                continue  # the sweep's declaration; the point's own values are changes
             change = {"field": field}
             if old is not MISSING:
                 change["base"] = old
@@ -109,6 +120,8 @@ def describe(experiment: Experiment) -> dict:
     return {
         "id": experiment.id,
         "variant": experiment.variant_id,
+        "sweep": experiment.spec_id if experiment.point else None,
+        "point": experiment.point,
         "seed": experiment.spec["training"]["seed"],
         "file": str(experiment.file),
         "description": experiment.spec.get("description", ""),

@@ -87,6 +87,19 @@ def _distinct(error) -> Message:
     return [((), f"expected distinct values, received {show(error.instance)}")]
 
 
+def _keys(error) -> Message:
+    low, high = error.schema.get("minProperties"), error.schema.get("maxProperties")
+    known = sorted(error.schema.get("properties", {}))
+    of = f" of: {', '.join(known)}" if known else ""
+    if low == high == 1:
+        count = f"exactly one key{of}"
+    elif high is None:
+        count = f"at least {low} key{'s' if low != 1 else ''}{of}"
+    else:
+        count = f"{low or 0} to {high} keys{of}"
+    return [((), f"expected an object with {count}, received {show(error.instance)}")]
+
+
 def _non_empty(error) -> Message:
     return [((), f"expected a non-empty string, received {show(error.instance)}")]
 
@@ -100,6 +113,8 @@ MESSAGES: dict[str, Callable[[jsonschema.ValidationError], Message]] = {
     **dict.fromkeys(_BOUNDS, _bound),
     "minItems": _count,
     "maxItems": _count,
+    "minProperties": _keys,
+    "maxProperties": _keys,
     "minLength": _non_empty,
     "uniqueItems": _distinct,
 }
@@ -244,6 +259,12 @@ def _leaves(error: jsonschema.ValidationError):
     from jsonschema.exceptions import best_match
 
     yield from _leaves(best_match(error.context))
+
+
+def section_problems(key: str, value: object, origin) -> list[Problem]:
+    """The schema violations of one top-level section on its own (a sweep, before its points)."""
+    found = _section(key, json.dumps(value, sort_keys=True))
+    return [Problem(origin((key, *path)), (key, *path), message) for path, message in found]
 
 
 def with_defaults(instance: object) -> object:

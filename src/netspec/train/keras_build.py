@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netspec import quiet_tensorflow
-from netspec.spec.compile import Experiment
+from netspec.spec.experiment import Experiment
 from netspec.spec.layers import LAYERS
 from netspec.spec.optimizers import OPTIMIZERS, optimizer_args
 

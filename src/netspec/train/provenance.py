@@ -23,6 +23,20 @@ def process_age() -> float:
         return 0.0
 
 
+def what_ran(experiment) -> dict:
+    """The part of a run record that says what ran: the run, its spec and its identity."""
+    return {
+        "experiment": experiment.id,
+        "spec_file": str(experiment.file),
+        "chain": [str(p) for p in experiment.chain],
+        "description": experiment.spec.get("description", ""),
+        "spec": experiment.spec,
+        "digest": experiment.digest,
+        "seed": experiment.spec["training"]["seed"],
+        "params": experiment.summary.params,
+    }
+
+
 def run_record(experiment, started, wall, threads, sets, resumed_from, epochs, diverged) -> dict:
     """Provenance: what ran, where, with which versions, for how long."""
     import keras
@@ -40,14 +54,7 @@ def run_record(experiment, started, wall, threads, sets, resumed_from, epochs, d
         if key in os.environ
     }
     return {
-        "experiment": experiment.id,
-        "spec_file": str(experiment.file),
-        "chain": [str(p) for p in experiment.chain],
-        "description": experiment.spec.get("description", ""),
-        "spec": experiment.spec,
-        "digest": experiment.digest,
-        "seed": experiment.spec["training"]["seed"],
-        "params": experiment.summary.params,
+        **what_ran(experiment),
         "flops_per_sample": experiment.summary.flops,
         "samples": {name: len(pair[1]) for name, pair in sets.items()},
         "epochs_run": epochs,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +14,9 @@ import netspec
 from netspec.data.prepare import load_prepared
 from netspec.errors import SpecError
 from netspec.results.metrics import write_metrics
-from netspec.spec.compile import Experiment, compile_spec, expand
+from netspec.spec.compile import compile_run
+from netspec.spec.experiment import Experiment
+from netspec.train.failure import record_failure
 from netspec.train.pipeline import batches, split, steps, training_batches
 from netspec.train.provenance import process_age, run_record
 from netspec.train.resume import (
@@ -61,7 +64,15 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
     from netspec.train.keras_build import build
 
     timeline["tensorflow_imported"] = round(time.perf_counter() - clock, 3)
-    sets = split(load_prepared(data_path), experiment.spec["data"], training["seed"])
+    try:
+        prepared = load_prepared(data_path)
+    except (OSError, KeyError, ValueError) as error:  # the data job's output, not the run's fault
+        raise SpecError.one(
+            str(data_path),
+            None,
+            f"cannot read the prepared data ({error}); rerun snakemake to prepare it again",
+        ) from None
+    sets = split(prepared, experiment.spec["data"], training["seed"])
     timeline["data_loaded"] = round(time.perf_counter() - clock, 3)
     resume = Path(out["model"]).parent / RESUME_DIR
     resume.mkdir(parents=True, exist_ok=True)
@@ -156,16 +167,12 @@ OUTPUTS = {
 def train_job(
     spec: str, data: str, folder: str, threads: int = 1, *, run: str | None = None, digest=None
 ):
-    """The workflow's training job: recompile the spec, take its run `run` (one of its seeds;
-    by default its only run), refuse one that changed since the workflow planned it (`digest`),
+    """The workflow's training job: recompile the spec, take its run `run` (one seed of one sweep
+    point; by default its only run), refuse one that changed since the workflow planned it (`digest`),
     train, write OUTPUTS into `folder`."""
-    runs = {candidate.id: candidate for candidate in expand(compile_spec(spec))}
-    if run is None and len(runs) > 1:
-        raise SpecError.one(spec, None, f"name the run to train with --run: {', '.join(runs)}")
-    experiment = runs.get(run) if run is not None else next(iter(runs.values()))
-    if experiment is None:
-        raise SpecError.one(spec, None, f"makes no run {run!r}; it makes {', '.join(runs)}")
-    if digest is not None and experiment.digest != digest:
+    experiment = compile_run(spec, run)
+    # the workflow may append ":retry-TIME" after a recorded failure (workflow/rules/common.smk)
+    if digest is not None and experiment.digest != digest.split(":")[0]:
         raise SpecError.one(
             spec,
             None,
@@ -181,4 +188,17 @@ def train_job(
     with sole_trainer(Path(folder)):
         for stale in out.values():  # a run that fails must not leave an older run's files behind
             stale.unlink(missing_ok=True)
-        return train(experiment, Path(data), out, threads)
+        started, clock = datetime.now(UTC), time.perf_counter() - process_age()
+        try:
+            return train(experiment, Path(data), out, threads)
+        except SpecError:
+            raise  # bad input: the job fails loudly, as at planning
+        except Exception as error:  # noqa: BLE001 - recorded with its reason, never hidden
+            traceback.print_exc()
+            reason = record_failure(experiment, out, error, started, time.perf_counter() - clock)
+            print(
+                f"failed: {reason}\nrecorded in {folder}: the report lists the run as failed, "
+                "and the next snakemake retries it (from its last finished epoch)",
+                flush=True,
+            )
+            return None

@@ -1,0 +1,161 @@
+"""A sweep's answer as figures: the selected validation accuracy against each swept field, with
+its spread over seeds, and a heatmap of the means for a sweep over two fields."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from netspec.results.metrics import best_val_accuracy
+from netspec.results.plots import DEFAULTS, _pyplot, plain
+from netspec.results.study import Run
+
+LINES = 8  # past this many combinations of the other fields, a panel shows the marginal only
+
+
+def sweeps_of(runs: tuple[Run, ...]) -> dict[str, list[Run]]:
+    """The runs of each sweep (a spec file with `sweep`), by the sweep's id, in study order."""
+    found: dict[str, list[Run]] = {}
+    for run in runs:
+        if run.info.get("point"):
+            found.setdefault(run.info["sweep"], []).append(run)
+    return found
+
+
+def _score(run: Run) -> float | None:
+    history = run.history
+    if history.get("diverged"):
+        return None
+    return best_val_accuracy(history)
+
+
+def _key(value: object) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _order(keys: tuple) -> list:
+    """Sort JSON texts by their values: numbers by size (4 before 25 before 100), then others."""
+    values = [json.loads(key) for key in keys]
+    return [
+        (0, v, "") if isinstance(v, int | float) and not isinstance(v, bool) else (1, 0, str(v))
+        for v in values
+    ]
+
+
+def _axis_values(values: list) -> tuple[list, bool]:
+    """The distinct values of a field in plotting order, and whether the axis is numeric (then
+    log-scaled where the values are positive and span more than a factor of 20)."""
+    distinct = list({_key(v): v for v in values}.values())
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in distinct)
+    return (sorted(distinct) if numeric else distinct), numeric
+
+
+def _means(runs: list[Run], fields: list[str]) -> dict[tuple, list[float]]:
+    """Scores of the scored runs, grouped by the values of `fields` (seeds pooled)."""
+    grouped: dict[tuple, list[float]] = {}
+    for run in runs:
+        score = _score(run)
+        if score is not None:
+            key = tuple(_key(run.info["point"][f]) for f in fields)
+            grouped.setdefault(key, []).append(score)
+    return grouped
+
+
+def sweep_figure(name: str, runs: list[Run], path: str | Path, settings: dict | None = None):
+    """One figure per sweep: a panel per swept field (mean +/- sd over the seeds of each point,
+    a line per combination of the other fields), then a heatmap for a sweep of two fields."""
+    settings = {**DEFAULTS, **(settings or {})}
+    fields = list(runs[0].info["point"])
+    panels = len(fields) + (len(fields) == 2)
+    plt = _pyplot()
+    fig, axes = plt.subplots(
+        1,
+        panels,
+        figsize=(max(settings["width"], 4.2 * panels), settings["height"]),
+        squeeze=False,
+    )
+    for axis, field in zip(axes[0], fields, strict=False):
+        _field_panel(axis, runs, field, [f for f in fields if f != field])
+    if len(fields) == 2:
+        _heatmap(fig, axes[0][-1], runs, fields)
+    scored = sum(_score(run) is not None for run in runs)
+    left = f"; {len(runs) - scored} failed or diverged runs left out" if scored < len(runs) else ""
+    fig.suptitle(plain(f"Sweep {name}: {len(runs)} runs, mean ± sd over seeds{left}"))
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=settings["dpi"])
+    plt.close(fig)
+
+
+def _field_panel(axis, runs: list[Run], field: str, others: list[str]) -> None:
+    values, numeric = _axis_values([run.info["point"][field] for run in runs])
+    position = {_key(v): (v if numeric else i) for i, v in enumerate(values)}
+    groups = _means(runs, [field, *others])
+    combos = sorted({key[1:] for key in groups}, key=_order)
+    if len(combos) > LINES:  # too many lines to tell apart: the field's marginal over the rest
+        groups = _means(runs, [field])
+        combos = [()]
+    for combo in combos:
+        xs, means, sds = [], [], []
+        for value in values:
+            scores = groups.get((_key(value), *combo))
+            if scores:
+                xs.append(position[_key(value)])
+                means.append(float(np.mean(scores)))
+                sds.append(float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0)
+        label = ", ".join(f"{o.rsplit('.', 1)[-1]}={v}" for o, v in zip(others, combo, strict=True))
+        axis.errorbar(xs, means, yerr=sds, marker="o", capsize=3, label=plain(label) or None)
+    if numeric and min(values) > 0 and max(values) / min(values) > 20:
+        axis.set_xscale("log")
+    if not numeric:
+        axis.set_xticks(range(len(values)), [plain(str(v)) for v in values])
+    axis.set_xlabel(plain(field))
+    axis.set_ylabel("validation accuracy (selected epoch)")
+    axis.grid(alpha=0.3)
+    if combos != [()]:
+        axis.legend(fontsize="small")
+    elif others:
+        axis.set_title("mean over the other fields' values", fontsize="small")
+
+
+def _heatmap(fig, axis, runs: list[Run], fields: list[str]) -> None:
+    """Mean selected validation accuracy over seeds for each pair of values; blank where no
+    run of the pair was scored."""
+    rows, _ = _axis_values([run.info["point"][fields[0]] for run in runs])
+    cols, _ = _axis_values([run.info["point"][fields[1]] for run in runs])
+    groups = _means(runs, fields)
+    grid = np.full((len(rows), len(cols)), np.nan)
+    for i, row in enumerate(rows):
+        for j, col in enumerate(cols):
+            scores = groups.get((_key(row), _key(col)))
+            if scores:
+                grid[i, j] = np.mean(scores)
+    image = axis.imshow(grid, cmap="viridis", aspect="auto")
+    finite = grid[np.isfinite(grid)]
+    middle = (finite.min() + finite.max()) / 2 if finite.size else 0
+    for i, j in np.ndindex(grid.shape):
+        if math.isfinite(grid[i, j]):
+            colour = "black" if grid[i, j] > middle else "white"
+            axis.text(j, i, f"{grid[i, j]:.3f}", ha="center", va="center", color=colour)
+    axis.set_yticks(range(len(rows)), [plain(str(v)) for v in rows])
+    axis.set_xticks(range(len(cols)), [plain(str(v)) for v in cols])
+    axis.set_ylabel(plain(fields[0]))
+    axis.set_xlabel(plain(fields[1]))
+    axis.set_title("mean over seeds", fontsize="small")
+    fig.colorbar(image, ax=axis)
+
+
+def sweep_plots(runs: tuple[Run, ...], folder: str | Path, settings: dict | None = None) -> list:
+    """Every sweep's figure into `folder` ({sweep}.png); the folder holds nothing else."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    sweeps = sweeps_of(runs)
+    for stale in folder.iterdir():
+        if stale.stem not in sweeps:
+            stale.unlink()
+    for name, members in sweeps.items():
+        sweep_figure(name, members, folder / f"{name}.png", settings)
+    return list(sweeps)

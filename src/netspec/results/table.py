@@ -1,0 +1,133 @@
+"""results.csv: a row per run and, when variants repeat over seeds, a row per variant with its
+mean, sd, n and 95% interval; a column per spec field that varies across the study."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from netspec.results.variants import VariantScore
+
+SCORES = ("best_val_accuracy", "best_val_loss", "best_epoch", "test_accuracy", "test_loss")
+SPREADS = ("val_accuracy", "test_accuracy")
+COLUMNS = [
+    "kind",  # run, or variant: the mean over its runs
+    "rank",
+    "experiment",
+    "variant",
+    "seed",
+    "status",  # ok, or why the run is left out of its variant's means
+    "n",
+    *SCORES,
+    *(f"{name}_{part}" for name in SPREADS for part in ("sd", "ci_low", "ci_high")),
+    "params",
+    "wall_time_s",
+    "description",
+]
+# Fields that differ between runs without being a variant's difference.
+NOT_VARYING = ("description", "training.seed", "training.seeds")
+
+
+def flatten(spec: object, prefix: str = "") -> dict[str, object]:
+    """Leaf values by dotted path: {"optimizer.learning_rate": 0.01, "model.layers.0.units": 8}."""
+    if isinstance(spec, dict) and spec:
+        out = {}
+        for key, value in spec.items():
+            out.update(flatten(value, f"{prefix}{key}."))
+        return out
+    if isinstance(spec, list) and spec:
+        out = {}
+        for index, value in enumerate(spec):
+            out.update(flatten(value, f"{prefix}{index}."))
+        return out
+    return {prefix[:-1]: spec}
+
+
+def varying_fields(specs: list[dict]) -> list[str]:
+    """The dotted paths whose value is not the same in every spec (missing counts as a value)."""
+    flat = [flatten(spec) for spec in specs]
+    paths = sorted({path for spec in flat for path in spec})
+    missing = object()
+    return [
+        path
+        for path in paths
+        if path not in NOT_VARYING
+        and len({json.dumps(spec.get(path, missing), default=str) for spec in flat}) > 1
+    ]
+
+
+def status(metrics: dict) -> str:
+    if metrics.get("failed"):
+        return f"failed: {metrics['failed']}"
+    if metrics.get("diverged"):
+        return "diverged: the loss became NaN or infinite"
+    if metrics.get("best_val_accuracy") is None or metrics.get("test_accuracy") is None:
+        return "unscored: no validation or test score"
+    return "ok"
+
+
+def write_csv(
+    path: str | Path,
+    order: list[str],
+    results: dict[str, dict],
+    scores: list[VariantScore] | None = None,
+) -> None:
+    """`results`: run id -> {"metrics", "info", "record"}; `order`: run ids ranked; `scores`:
+    the variants ranked (rows only when some variant has several runs)."""
+    fields = varying_fields([results[name]["info"]["spec"] for name in order])
+    flat = {name: flatten(results[name]["info"]["spec"]) for name in order}
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, COLUMNS + fields)
+        writer.writeheader()
+        for position, score in enumerate(scores or [], 1):
+            first = score.runs[0]
+            row = {
+                "kind": "variant",
+                "rank": position,
+                "variant": score.variant,
+                "status": f"{len(score.failed)} of {len(score.runs)} runs left out"
+                if score.failed
+                else "ok",
+                "n": score.validation.n if score.validation else 0,
+                "best_val_accuracy": score.validation.mean if score.validation else None,
+                "best_val_loss": score.mean_val_loss,
+                "test_accuracy": score.test.mean if score.test else None,
+                "params": results[first]["info"]["params"],
+                "description": results[first]["info"]["description"],
+            }
+            for name, spread in (("val_accuracy", score.validation), ("test_accuracy", score.test)):
+                if spread is not None:
+                    row.update(
+                        {
+                            f"{name}_sd": spread.sd,
+                            # an accuracy's interval shown within [0, 1], as in the report
+                            f"{name}_ci_low": None if spread.low is None else max(0.0, spread.low),
+                            f"{name}_ci_high": None
+                            if spread.high is None
+                            else min(1.0, spread.high),
+                        }
+                    )
+            row.update({f: _cell(flat[first].get(f)) for f in fields})
+            writer.writerow(row)
+        for position, name in enumerate(order, 1):
+            metrics, info = results[name]["metrics"], results[name]["info"]
+            writer.writerow(
+                {
+                    "kind": "run",
+                    "rank": position,
+                    "experiment": name,
+                    "variant": info.get("variant", name),
+                    "seed": info.get("seed"),
+                    "status": status(metrics),
+                    **{key: metrics.get(key) for key in SCORES},
+                    "params": info["params"],
+                    "wall_time_s": results[name]["record"]["wall_time_s"],
+                    "description": info["description"],
+                    **{f: _cell(flat[name].get(f)) for f in fields},
+                }
+            )
+
+
+def _cell(value: object) -> object:
+    return json.dumps(value) if isinstance(value, dict | list) else value

@@ -1,0 +1,293 @@
+"""Sweeps: one spec file declares many variants, a grid or a seeded random search over fields
+named by dotted paths (`optimizer.learning_rate`, `model.layers.2.units`).
+
+Pure and cheap: a sweep's points (their ids and what each sets) are known without compiling
+any of them, so a training job compiles only its own point. Each point is then compiled like a
+spec of its own (netspec.spec.compile), and its problems are blamed on the sweep entry that
+set the faulty value.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import math
+import re
+from dataclasses import dataclass
+
+from netspec.errors import PathPart
+
+MAX_POINTS = 10_000  # per spec: a sweep is planned whole, before any job starts
+MAX_ID_LENGTH = 150  # a run id is a folder name; longer ids are shortened to a digest
+# Keys that select an object's kind: a point that changes one starts that object afresh, as
+# `extends` does (adam's beta_1 means nothing to sgd).
+KIND_KEYS = ("name", "template", "type")
+# Paths a sweep may not set, and why.
+FIXED = {
+    ("sweep",): "a sweep cannot sweep itself",
+    ("extends",): "extends names a file; sweep a field instead",
+    ("$schema",): "$schema is for editors; it changes nothing trained",
+    ("description",): "description is prose; it changes nothing trained",
+    ("training", "seed"): "seeds are repeats, not variants: list them in training.seeds",
+    ("training", "seeds"): "seeds are repeats, not variants: list them in training.seeds",
+}
+_SEGMENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_]*|[0-9]+")
+DISTRIBUTIONS = ("log_uniform", "uniform", "integer", "choice")
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One swept field: its dotted path as written, its parts, and where the sweep declares it."""
+
+    path: str
+    parts: tuple[PathPart, ...]
+    where: tuple[PathPart, ...]  # the JSON path of its entry: ("sweep", "grid", "model.units")
+    values: tuple = ()  # a grid's values, in order
+    distribution: tuple[str, list] | None = None  # a random search's ("log_uniform", [lo, hi])
+
+
+@dataclass(frozen=True)
+class Point:
+    """One variant of a sweep: its id and the value each axis takes."""
+
+    id: str
+    values: dict  # dotted path -> value, in the sweep's order
+    where: dict  # dotted path -> the JSON path of the value in the sweep
+
+
+class SweepProblem(Exception):
+    """A mistake in the sweep itself, at `where` (a JSON path in the spec file)."""
+
+    def __init__(self, where: tuple, message: str):
+        super().__init__(message)
+        self.where, self.message = where, message
+
+
+class SweepErrors(Exception):
+    """Every mistake in a sweep's declaration."""
+
+    def __init__(self, problems: list[SweepProblem]):
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+def entry(where: tuple) -> tuple:
+    """The JSON path of a sweep entry, from that of one of its values (a grid's has an index)."""
+    return where[:3] if where[1] == "grid" else where[:4]
+
+
+def parse_path(text: str) -> tuple[PathPart, ...] | None:
+    """'model.layers.2.units' -> ('model', 'layers', 2, 'units'); None when malformed."""
+    segments = text.split(".")
+    if not text or not all(_SEGMENT.fullmatch(s) for s in segments):
+        return None
+    if segments[0].isdigit():
+        return None
+    return tuple(int(s) if s.isdigit() else s for s in segments)
+
+
+def axes(sweep: dict) -> tuple[list[Axis], list[SweepProblem]]:
+    """The axes of a schema-valid `sweep` section, and the problems of their paths."""
+    found, problems = [], []
+    if "grid" in sweep:
+        entries = [
+            (path, ("sweep", "grid", path), values) for path, values in sweep["grid"].items()
+        ]
+    else:
+        space = sweep["random"]["space"]
+        entries = [(path, ("sweep", "random", "space", path), spec) for path, spec in space.items()]
+    for path, where, declared in entries:
+        parts = parse_path(path)
+        if parts is None:
+            problems.append(
+                SweepProblem(
+                    where,
+                    "expected a dotted path to a spec field, like 'optimizer.learning_rate' or "
+                    f"'model.layers.2.units', received {path!r}",
+                )
+            )
+            continue
+        fixed = next((why for key, why in FIXED.items() if parts[: len(key)] == key), None)
+        if fixed:
+            problems.append(SweepProblem(where, f"cannot sweep {path!r}: {fixed}"))
+            continue
+        if "grid" in sweep:
+            found.append(Axis(path, parts, where, values=tuple(declared)))
+        else:
+            ((kind, bounds),) = declared.items()
+            if kind != "choice" and not bounds[0] < bounds[1] and kind != "integer":
+                problems.append(
+                    SweepProblem(
+                        where,
+                        f"expected {kind} bounds [low, high] with low < high, "
+                        f"received {json.dumps(bounds)}",
+                    )
+                )
+                continue
+            if kind == "integer" and bounds[0] > bounds[1]:
+                problems.append(
+                    SweepProblem(
+                        where,
+                        f"expected integer bounds [low, high] with low <= high, "
+                        f"received {json.dumps(bounds)}",
+                    )
+                )
+                continue
+            found.append(Axis(path, parts, where, distribution=(kind, bounds)))
+    for first, second in itertools.combinations(found, 2):
+        shorter, longer = sorted((first.parts, second.parts), key=len)
+        if longer[: len(shorter)] == shorter:
+            problems.append(
+                SweepProblem(
+                    second.where,
+                    f"expected paths that do not overlap, received {second.path!r} with "
+                    f"{first.path!r}: one sets part of the other",
+                )
+            )
+    return found, problems
+
+
+def points(spec_id: str, sweep: dict) -> list[Point]:
+    """Every point of a schema-valid sweep, in order (a grid's in row-major order of its
+    entries); SweepErrors lists every mistake in the sweep's own declaration."""
+    found, problems = axes(sweep)
+    if problems:
+        raise SweepErrors(problems)
+    if "grid" in sweep:
+        size = math.prod(len(axis.values) for axis in found)
+        if size > MAX_POINTS:
+            sizes = " x ".join(str(len(axis.values)) for axis in found)
+            raise SweepErrors(
+                [
+                    SweepProblem(
+                        ("sweep", "grid"),
+                        f"expected a grid of at most {MAX_POINTS:,} points, received "
+                        f"{sizes} = {size:,}",
+                    )
+                ]
+            )
+        combos = [
+            [(axis, index, value) for axis, (index, value) in zip(found, chosen, strict=True)]
+            for chosen in itertools.product(*(list(enumerate(axis.values)) for axis in found))
+        ]
+        wheres = [{axis.path: (*axis.where, index) for axis, index, _ in combo} for combo in combos]
+        valuess = [{axis.path: value for axis, _, value in combo} for combo in combos]
+    else:
+        random = sweep["random"]
+        valuess = [
+            {axis.path: _draw(axis, random.get("seed", 0), sample) for axis in found}
+            for sample in range(random["samples"])
+        ]
+        wheres = [{axis.path: axis.where for axis in found}] * len(valuess)
+    names = _names(found)
+    result, seen = [], set()
+    for values, where in zip(valuess, wheres, strict=True):
+        point = Point(point_id(spec_id, values, names), values, where)
+        if point.id not in seen:  # a random search may draw the same point twice: kept once
+            seen.add(point.id)
+            result.append(point)
+    return result
+
+
+def _draw(axis: Axis, seed: int, sample: int) -> object:
+    """The axis' value in sample `sample`: a function of (seed, sample, path) alone, so asking
+    for more samples keeps the earlier ones, and adding an axis keeps the others' draws."""
+    kind, bounds = axis.distribution
+    text = f"{seed}\0{sample}\0{axis.path}".encode()
+    u = int.from_bytes(hashlib.sha256(text).digest()[:8], "big") / 2**64  # in [0, 1)
+    if kind == "choice":
+        return bounds[min(int(u * len(bounds)), len(bounds) - 1)]
+    low, high = bounds
+    if kind == "integer":
+        return min(low + int(u * (high - low + 1)), high)
+    if kind == "log_uniform":
+        value = math.exp(math.log(low) + u * (math.log(high) - math.log(low)))
+    else:
+        value = low + u * (high - low)
+    # Three significant digits: readable ids, values a researcher can type, and a finer
+    # resolution than a random search's few dozen samples can tell apart.
+    return min(max(float(f"{value:.3g}"), low), high)
+
+
+def _names(found: list[Axis]) -> dict[str, str]:
+    """Each axis' name in point ids: the shortest tail of its path that no other axis shares
+    and that starts with a key (units; layers_2_units where two layers' units are swept)."""
+    names = {}
+    for axis in found:
+        for length in range(1, len(axis.parts) + 1):
+            tail = axis.parts[-length:]
+            if isinstance(tail[0], int):
+                continue
+            if all(other is axis or other.parts[-length:] != tail for other in found):
+                break
+        names[axis.path] = re.sub(r"[^a-z0-9_]", "_", "_".join(map(str, tail)).lower())
+    return names
+
+
+def value_text(value: object) -> str:
+    """A value as it reads in a point id: 0.01, 1e-05, 64, true, adam; an object or a list as a
+    digest of its JSON (what it is: `netspec expand`)."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return re.sub(r"[^a-z0-9._]", "_", value.lower()) or "_"
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    kind = next((value[k] for k in KIND_KEYS if isinstance(value, dict) and k in value), "v")
+    return f"{value_text(kind)}.{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+
+
+def point_id(spec_id: str, values: dict, names: dict) -> str:
+    """SPEC-NAME-VALUE-NAME-VALUE: readable, filesystem-safe, a function of what the point sets
+    (so adding a value to a grid keeps every other point's id, outputs and digest)."""
+    text = "-".join([spec_id, *(f"{names[path]}-{value_text(v)}" for path, v in values.items())])
+    if len(text) <= MAX_ID_LENGTH:
+        return text
+    digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:12]
+    return f"{spec_id}-p{digest}"
+
+
+def apply(data: dict, point: Point) -> dict:
+    """The spec `data` (its sweep removed) with the point's values set; SweepProblem at the
+    entry of a path that leads through something that is not an object or a list."""
+    result = {key: value for key, value in data.items() if key != "sweep"}
+    # Kind keys first: a changed kind restarts its object, then the other values land in it.
+    order = sorted(point.values, key=lambda path: parse_path(path)[-1] not in KIND_KEYS)
+    for path in order:
+        result = _set(result, parse_path(path), point.values[path], path, point.where[path])
+    return result
+
+
+def _set(node: object, parts: tuple, value: object, path: str, where: tuple) -> object:
+    head, rest = parts[0], parts[1:]
+    if isinstance(node, dict) and isinstance(head, str):
+        copied = dict(node)
+        if not rest:
+            if head in KIND_KEYS and head in node and node[head] != value:
+                copied = {}  # a new kind: its own fields only, as `extends` merges
+            copied[head] = copy.deepcopy(value)
+        else:
+            copied[head] = _set(node.get(head, {}), rest, value, path, where)
+        return copied
+    if isinstance(node, list) and isinstance(head, int):
+        if head >= len(node):
+            raise SweepProblem(
+                entry(where),
+                f"expected a path into the spec, received {path!r}: the list there has "
+                f"{len(node)} items, so index {head} is past its end",
+            )
+        copied = list(node)
+        copied[head] = (
+            copy.deepcopy(value) if not rest else _set(node[head], rest, value, path, where)
+        )
+        return copied
+    found = "a list" if isinstance(node, list) else json.dumps(node)
+    wanted = "an index" if isinstance(head, int) else f"the key {head!r}"
+    raise SweepProblem(
+        entry(where),
+        f"expected a path into the spec, received {path!r}: {wanted} cannot be looked up in "
+        f"{found}",
+    )
