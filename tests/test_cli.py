@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import valid_spec, write_spec
 
 from netspec.cli import main
@@ -58,3 +59,67 @@ def test_new_writes_a_spec_that_extends_its_parent(in_tmp, capsys):
     assert main(["new", "wider", "--from", "specs/base.json"]) == 1  # no overwrite
     assert main(["new", "Bad Name", "--from", "specs/base.json"]) == 1
     assert main(["new", "x", "--from", "specs/missing.json"]) == 1
+
+
+def test_version_and_python_dash_m(capsys):
+    import subprocess
+    import sys
+
+    from netspec import __version__
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out == f"netspec {__version__}\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "netspec", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and result.stdout == f"netspec {__version__}\n"
+
+
+def test_a_pipe_closed_early_ends_cleanly(in_tmp):
+    import subprocess
+    import sys
+
+    write_spec(in_tmp, "specs/a.json", valid_spec())
+    code = "import sys; from netspec.cli import main; sys.exit(main(['show', 'specs/a.json']))"
+    result = subprocess.run(
+        f'{sys.executable} -c "{code}" | head -n 1',
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.startswith("# a  (specs/a.json)")
+    assert result.stderr == ""  # no BrokenPipeError traceback
+
+
+def test_show_of_a_base_says_what_a_base_is(in_tmp, capsys):
+    write_spec(in_tmp, "specs/_base.json", {"data": {"dataset": "digits"}})
+    assert main(["show", "specs/_base.json"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# specs/_base.json: a base (its name starts with '_'): specs extend it")
+    assert out.rstrip().endswith("what it says is valid")
+
+
+def test_a_spec_may_be_named_by_its_id(in_tmp, capsys):
+    write_spec(in_tmp, "specs/cnn.json", valid_spec())
+    assert main(["show", "cnn"]) == 0
+    assert capsys.readouterr().out.startswith("# cnn  (specs/cnn.json)")
+    assert main(["new", "wider", "--from", "cnn"]) == 0
+    assert json.loads((in_tmp / "specs/wider.json").read_text())["extends"] == "cnn.json"
+    with pytest.raises(SystemExit):
+        main(["new", "x", "--from", "nothing"])
+    assert (
+        "argument --from: no spec 'nothing': expected a spec file such as specs/nothing.json"
+        in (capsys.readouterr().err)
+    )
+
+
+def test_every_argument_has_help():
+    from netspec.cli import parser
+
+    root = parser()
+    commands = next(a for a in root._actions if a.dest == "command").choices
+    for name, command in commands.items():
+        for action in command._actions:
+            assert action.help, f"netspec {name} {action.dest} has no help"

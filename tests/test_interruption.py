@@ -106,7 +106,7 @@ def test_kill_9_of_snakemake_then_unlock_and_rerun_resumes_with_one_trainer(
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     log = (folder / "outputs/gamma/train.log").read_text()
     assert "another training of" in log and "stopping it" in log
-    resumed = int(log.split("resuming after epoch ")[1].split()[0])
+    resumed = int(log.split("resumed after epoch ")[1].split()[0])
     assert resumed >= 2
     assert all(not os.path.exists(f"/proc/{pid}") for pid in orphans)
     assert trainers(folder) == []
@@ -126,7 +126,10 @@ def test_sigterm_of_the_trainer_then_rerun_resumes_to_the_same_history(uninterru
     assert done < 40 and not (out / "history.json").exists()
     result = run_snakemake(folder, "--cores", "1")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "resuming after epoch" in (out / "train.log").read_text()
+    log = (out / "train.log").read_text()
+    resumed = int(log.split("resumed after epoch ")[1].split()[0])
+    earlier = log.split("resumed after epoch ")[0]  # the epochs before the kill, kept
+    assert [f"epoch {n}/" in earlier for n in range(1, resumed + 1)] == [True] * resumed
     assert outputs(folder) == outputs(uninterrupted)
 
 

@@ -82,7 +82,7 @@ def test_study_figures_name_the_best_past_a_readable_count(study, figures):
     _, runs = study
     names = [run.id for run in runs]
     histories = {run.id: run.history for run in runs}
-    scores = {n: best_val_accuracy(h) for n, h in histories.items()}
+    scores = {n: [best_val_accuracy(h)] for n, h in histories.items()}
     plots.accuracy_bars(scores, "unused.png", SMALL)
     plots.comparison_plot(histories, "unused.png", SMALL)
     bars, comparison = figures
@@ -102,3 +102,22 @@ def test_a_small_study_keeps_the_seed_layout(study, figures):
     (comparison,) = figures
     assert [t.get_text() for t in comparison.axes[0].get_legend().get_texts()] == names[:5]
     assert comparison._suptitle.get_text() == "Validation curves across the study"
+
+
+def test_the_leaderboard_figure_shows_the_spread_over_seeds_on_an_honest_axis(figures):
+    plots.accuracy_bars({"a": [0.90, 0.94], "b": [0.95, 0.95, None]}, "unused.png", SMALL)
+    (bars,) = figures
+    axis = bars.axes[0]
+    assert axis.get_xlim() == (0.0, 1.0)  # bar lengths compare honestly
+    assert [t.get_text() for t in axis.get_yticklabels()] == ["a", "b"]  # best on top
+    texts = [t.get_text() for t in axis.texts]
+    assert texts == [" 0.9200 ± 0.0283 (n=2)", " 0.9500 ± 0.0000 (n=2)"]
+    assert "mean ± sd over seeds" in axis.get_xlabel()
+
+
+def test_a_runs_colour_is_its_own_whatever_else_the_study_holds():
+    from netspec.results.page import colour
+
+    assert colour("cnn_dropout-s0") == colour("cnn_dropout-s0")
+    assert len({colour(f"run{i}") for i in range(20)}) == 20
+    assert all(len(colour(name)) == 7 and colour(name).startswith("#") for name in ("a", "b"))

@@ -14,6 +14,7 @@ from io import BytesIO
 import numpy as np
 import pytest
 from workflow_helpers import (
+    ROOT,
     STUDY_JOBS,
     TINY_BASE,
     TINY_CONFIG,
@@ -72,7 +73,10 @@ def test_full_run_writes_every_output(study):
     assert run["samples"] == {"train": 200, "validation": 100, "test": 100}
     assert run["threads"] == 1 and run["versions"]["keras"].startswith("3.")
     log = (study / "outputs/alpha/train.log").read_text()
-    assert re.search(r"^epoch 1/1 .*val_accuracy", log, re.M)
+    assert re.search(r"^epoch 1/1 .*val_accuracy .* elapsed \d+s  eta 0s$", log, re.M)
+    # TensorFlow's start-up chatter and Keras' false shuffle warning are not in the log
+    for noise in ("absl::InitializeLog", "I0000", "cuInit", "shuffle=True"):
+        assert noise not in log
     metrics = json.loads((study / "outputs/beta/metrics.json").read_text())
     assert metrics["best_epoch"] == 1 and len(metrics["confusion_matrix"]) == 10
 
@@ -471,4 +475,71 @@ def test_a_recorded_failure_is_retried_by_the_next_plan_and_then_rests(copy):
     assert planned(copy) == per_experiment("alpha")
     result = snakemake(copy, "--cores", "2")
     assert result.returncode == 0, result.stderr[-3000:]
+    terminal = result.stdout + result.stderr  # the job's own start and summary lines
+    assert "train alpha: started, log outputs/alpha/train.log" in terminal
+    assert re.search(r"done alpha: 1 epoch in [\d.]+s; selected epoch 1: val_accuracy", terminal)
     assert planned(copy) == set()  # the retry succeeded: the mark stays, nothing reruns
+
+
+def test_results_prints_the_leaderboard_and_survives_head(study):
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "netspec", "results", str(study / "outputs")]
+    table = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split()[:6] == ["rank", "run", "variant", "seed", "epoch", "val_accuracy"]
+    assert {line.split()[1] for line in lines[1:]} == {"alpha", "beta"}
+    as_json = subprocess.run([*command, "--format", "json"], capture_output=True, text=True)
+    rows = json.loads(as_json.stdout)
+    ranked = sorted(rows, key=lambda row: -row["val_accuracy"])
+    assert [row["run"] for row in rows] == [row["run"] for row in ranked]
+    assert rows[0]["model.template"] in ("convnet", "mlp")  # a field that varies
+    piped = subprocess.run(
+        " ".join(map(str, command)) + " --format markdown | head -n 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert piped.stdout.startswith("| rank | run |") and piped.stderr == ""
+
+
+def test_status_names_what_changed_and_ignores_prose(copy):
+    import subprocess
+    import sys
+
+    def status():
+        command = [sys.executable, "-m", "netspec", "status"]
+        result = subprocess.run(command, cwd=copy, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert status().splitlines() == ["2 runs: 2 done"]
+    edit_spec(copy, "alpha.json", lambda s: s.update(description="only the words"))
+    assert status().splitlines() == ["2 runs: 2 done"]
+    edit_spec(copy, "beta.json", lambda s: s["optimizer"].update(learning_rate=0.001))
+    assert [line.split() for line in status().splitlines()] == [
+        ["stale", "beta", "optimizer.learning_rate", "0.01", "->", "0.001"],
+        ["2", "runs:", "1", "done,", "1", "stale"],
+    ]
+    (copy / "specs/gamma.json").write_text((copy / "specs/alpha.json").read_text())
+    assert "new      gamma" in status()
+
+
+def test_a_missing_keras_cache_fails_with_netspecs_message_in_the_terminal(tmp_path):
+    """The Fashion-MNIST example offline: the data job's own one-line message is what the
+    terminal shows (the workflow profile's show-failed-logs, and the job's error line)."""
+    folder = write_study(tmp_path / "study")
+    shutil.rmtree(folder / "specs")
+    shutil.copytree(ROOT / "examples/fashion_mnist", folder / "specs")
+    # offline for sure: any download goes to a proxy that refuses the connection
+    closed = "http://127.0.0.1:9"
+    env = {"KERAS_HOME": str(tmp_path / "keras"), "HTTPS_PROXY": closed, "HTTP_PROXY": closed}
+    result = snakemake(folder, "--cores", "2", "--config", "outputs=out", env=env)
+    assert result.returncode != 0
+    text = result.stdout + result.stderr
+    message = next(line for line in text.splitlines() if line.startswith("error: "))
+    assert "fashion" in message.lower() and str(tmp_path / "keras") in message
+    assert "Traceback" not in text

@@ -52,9 +52,14 @@ def write_study(folder: Path, specs: dict = TINY_SPECS, config: dict = TINY_CONF
 
 
 def snakemake(
-    folder: Path, *args: str, timeout: int = 600, wrapper: tuple[str, ...] = ()
+    folder: Path,
+    *args: str,
+    timeout: int = 600,
+    wrapper: tuple[str, ...] = (),
+    env: dict | None = None,
 ) -> subprocess.CompletedProcess:
-    """Run the project's Snakefile on `folder`; `wrapper` prefixes the command (`timeout ...`)."""
+    """Run the project's Snakefile on `folder`; `wrapper` prefixes the command (`timeout ...`);
+    `env` adds to the environment."""
     command = [
         *wrapper,
         sys.executable,
@@ -66,7 +71,7 @@ def snakemake(
         str(folder),
         *args,
     ]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
 
 

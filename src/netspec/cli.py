@@ -49,7 +49,22 @@ def validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def spec_path(text: str) -> Path:
+    """A spec named as a path, or by its id alone (`cnn_dropout` -> specs/cnn_dropout.json)."""
+    path = Path(text)
+    if path.suffix != ".json" and not path.exists():
+        for candidate in (Path("specs") / f"{text}.json", Path(f"{text}.json")):
+            if candidate.is_file():
+                return candidate
+        raise argparse.ArgumentTypeError(
+            f"no spec {text!r}: expected a spec file such as specs/{path.name}.json"
+        )
+    return path
+
+
 def show(args: argparse.Namespace) -> int:
+    if is_base(args.spec):
+        return _show_base(args.spec)
     variants = compile_variants(args.spec)
     first = variants[0]
     chain = " <- ".join(map(str, first.chain))
@@ -92,6 +107,20 @@ def show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_base(path: Path) -> int:
+    """A base is not an experiment (nothing trains it): its resolved content, and whether what
+    it says is valid."""
+    from netspec.spec.discovery import check_base
+
+    print(f"# {path}: a base (its name starts with '_'): specs extend it; it is not trained")
+    print(json.dumps(resolve(path).data, indent=2))
+    problems = check_base(path)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print("what it says is valid" if not problems else f"{plural(len(problems), 'problem')}")
+    return 1 if problems else 0
+
+
 def _flops(value: float) -> str:
     for unit, scale in (("PFLOP", 1e15), ("TFLOP", 1e12), ("GFLOP", 1e9), ("MFLOP", 1e6)):
         if value >= scale:
@@ -125,7 +154,7 @@ def expand_command(args: argparse.Namespace) -> int:
 
 
 def new(args: argparse.Namespace) -> int:
-    parent = Path(args.from_spec)
+    parent = args.from_spec
     resolve(parent)  # the parent must exist and parse; a base may be incomplete on its own
     folder = Path(args.dir) if args.dir else parent.parent
     target = folder / f"{args.name}.json"
@@ -150,6 +179,42 @@ def new(args: argparse.Namespace) -> int:
     return 0
 
 
+def results(args: argparse.Namespace) -> int:
+    from netspec.results.leaderboard import finished_runs, leaderboard, render
+
+    if not Path(args.outputs).is_dir():
+        print(f"netspec: no outputs folder {args.outputs} (run snakemake first)", file=sys.stderr)
+        return 1
+    runs = finished_runs(args.outputs)
+    if not runs:
+        print(f"netspec: no finished runs in {args.outputs} yet", file=sys.stderr)
+        return 1
+    sys.stdout.write(render(leaderboard(runs, args.by, args.sort), args.format))
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    from netspec.spec.study import load_study
+    from netspec.status import study_status
+
+    found = study_status(load_study(args.specs), args.outputs)
+    if args.format == "json":
+        rows = [{"run": s.run, "state": s.state, "changes": s.changes} for s in found]
+        print(json.dumps(rows, indent=2))
+        return 0
+    width = max((len(s.run) for s in found), default=0)
+    counts: dict[str, int] = {}
+    for entry in found:
+        counts[entry.state] = counts.get(entry.state, 0) + 1
+        if entry.state != "done" or args.all:
+            detail = f"  {'; '.join(entry.changes)}" if entry.changes else ""
+            print(f"{entry.state:<8} {entry.run:<{width}}{detail}".rstrip())
+    order = ("done", "stale", "new", "failed", "running", "removed")
+    summary = ", ".join(f"{counts[s]} {s}" for s in order if s in counts)
+    print(f"{plural(len(found), 'run')}: {summary or 'none'}")
+    return 0
+
+
 def schema(args: argparse.Namespace) -> int:
     from netspec.spec.schema import schema_text
 
@@ -164,26 +229,67 @@ def _schema_path() -> Path:
 
 
 def parser() -> argparse.ArgumentParser:
+    from netspec import __version__
+
     root = argparse.ArgumentParser(prog="netspec", description=__doc__)
-    commands = root.add_subparsers(dest="command", required=True)
+    root.add_argument("--version", action="version", version=f"netspec {__version__}")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = commands.add_parser("validate", help="check spec files or folders; list every problem")
-    p.add_argument("paths", nargs="*", default=["specs"], type=Path)
+    p.add_argument(
+        "paths", nargs="*", default=["specs"], type=Path, help="spec files or folders (specs)"
+    )
     p.set_defaults(run=validate)
-    p = commands.add_parser("show", help="the resolved spec and its layer table")
-    p.add_argument("spec", type=Path)
+    p = commands.add_parser("show", help="a spec resolved: its layers, size, cost and runs")
+    p.add_argument("spec", type=spec_path, help="a spec file, or a spec's id in specs/")
     p.set_defaults(run=show)
     p = commands.add_parser(
         "expand", help="the variants a spec makes (a sweep's points) and what each sets"
     )
-    p.add_argument("spec", type=Path)
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("spec", type=spec_path, help="a spec file, or a spec's id in specs/")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output (text)")
     p.set_defaults(run=expand_command)
     p = commands.add_parser("new", help="write a new spec that extends another")
     p.add_argument("name", help="experiment id: the new file's stem")
-    p.add_argument("--from", dest="from_spec", required=True, help="the spec to extend")
+    p.add_argument(
+        "--from",
+        dest="from_spec",
+        required=True,
+        type=spec_path,
+        help="the spec to extend: a file, or a spec's id in specs/",
+    )
     p.add_argument("--dir", help="folder for the new spec (default: the parent's folder)")
     p.add_argument("--description", help="what the new variant changes")
     p.set_defaults(run=new)
+    p = commands.add_parser(
+        "results", help="the leaderboard of a study's finished runs (works mid-study)"
+    )
+    p.add_argument("outputs", nargs="?", default="outputs", help="the outputs folder (outputs)")
+    p.add_argument(
+        "--format", choices=("table", "markdown", "csv", "json"), default="table", help="(table)"
+    )
+    p.add_argument(
+        "--by",
+        choices=("auto", "variant", "run"),
+        default="auto",
+        help="a row per variant (mean ± sd over its seeds) or per run; auto: per variant when "
+        "some variant ran several seeds",
+    )
+    p.add_argument(
+        "--sort",
+        choices=("validation", "test", "name"),
+        default="validation",
+        help="rank by selected validation accuracy (how the study picks its winner), by test "
+        "accuracy, or by name",
+    )
+    p.set_defaults(run=results)
+    p = commands.add_parser(
+        "status", help="every run as done, stale (and what changed), new, running or failed"
+    )
+    p.add_argument("outputs", nargs="?", default="outputs", help="the outputs folder (outputs)")
+    p.add_argument("--specs", default="specs", help="the specs folder (specs)")
+    p.add_argument("--all", action="store_true", help="list the done runs too")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output (text)")
+    p.set_defaults(run=status)
     p = commands.add_parser(
         "schema",
         help="print the spec JSON Schema generated from netspec's declarations "
@@ -200,6 +306,10 @@ def main(argv: list[str] | None = None) -> int:
     except SpecError as error:
         print(error, file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `netspec ... | head`: the reader has all it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the exit's own flush finds nowhere to fail
+        return 0
 
 
 if __name__ == "__main__":

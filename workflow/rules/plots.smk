@@ -37,6 +37,8 @@ rule plots:
         netspec=NETSPEC_VERSION,
         names=IDS,
         descriptions=lambda wildcards: [EXPERIMENTS[n].spec.get("description", "") for n in IDS],
+        # each run's variant, for the leaderboard figure's mean ± sd over seeds
+        variants=lambda wildcards: [EXPERIMENTS[n].variant_id for n in IDS],
         # each sweep point's sweep and values, for the sweep figures
         points=lambda wildcards: {
             n: [EXPERIMENTS[n].spec_id, EXPERIMENTS[n].point]

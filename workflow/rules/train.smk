@@ -2,7 +2,9 @@
 # prose left out) is a param, so Snakemake's params trigger retrains exactly the experiments
 # whose meaning changed; touching or re-wording a spec retrains nothing.
 # The job is the command `python -m netspec.train` (run it by hand the same way); it ends by
-# writing metrics.json, computed in numpy from the test-set predictions it just made.
+# writing metrics.json, computed in numpy from the test-set predictions it just made. It appends
+# to its log itself (a resumed or retried run keeps the earlier lines) and prints a start and a
+# summary line, which Snakemake shows in the terminal.
 # Declared outputs are the files later jobs read. The job also writes model.keras and
 # predictions.npz beside them (first, so metrics.json, written last, vouches for all five), but
 # Snakemake does not track them: every declared output adds to the cost of every plan
@@ -31,4 +33,4 @@ rule train:
     shell:
         f"{PYTHON} -m netspec.train {shlex.quote(SPECS)}/{{params.spec}}.json {{input.data:q}}"
         f" {shlex.quote(OUT)}/{{wildcards.exp}}"
-        " {threads} --run {wildcards.exp} --digest {params.digest} > {log:q} 2>&1"
+        " {threads} --run {wildcards.exp} --digest {params.digest} --log {log:q}"

@@ -12,10 +12,17 @@ with job_errors():
     points = sm.params.points  # sweep points: id -> [the sweep's id, the point's values]
     runs = tuple(
         Run(name, Path(history).parent, description, info)
-        for name, history, description in zip(
-            sm.params.names, sm.input.histories, sm.params.descriptions, strict=True
+        for name, history, description, variant in zip(
+            sm.params.names,
+            sm.input.histories,
+            sm.params.descriptions,
+            sm.params.variants,
+            strict=True,
         )
-        for info in [{"sweep": points[name][0], "point": points[name][1]} if name in points else {}]
+        for info in [
+            {"variant": variant}
+            | ({"sweep": points[name][0], "point": points[name][1]} if name in points else {})
+        ]
     )
     figures = Figures(
         Path(sm.output.curves),

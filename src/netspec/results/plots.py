@@ -12,7 +12,10 @@ import shutil
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
+
 from netspec.results.metrics import best_val_accuracy
+from netspec.results.page import colour
 from netspec.results.study import Figures, Run, StudyResults
 
 DEFAULTS = {"dpi": 100, "width": 10.0, "height": 4.0}
@@ -100,9 +103,10 @@ def comparison_plot(histories: dict[str, dict], path: str | Path, settings: dict
         style = {"color": "0.6", "linewidth": 0.6, "alpha": 0.5, "zorder": 1}
         acc.plot(*_curve(histories[name], "val_accuracy"), label=label, **style)
         loss.plot(*_curve(histories[name], "val_loss"), **style)
-    for name in (name for name in histories if name in shown):  # study order, stable colours
-        acc.plot(*_curve(histories[name], "val_accuracy"), label=name, zorder=2)
-        loss.plot(*_curve(histories[name], "val_loss"), zorder=2)
+    for name in (name for name in histories if name in shown):  # a colour per id (page.colour)
+        style = {"color": colour(name), "zorder": 2}
+        acc.plot(*_curve(histories[name], "val_accuracy"), label=name, **style)
+        loss.plot(*_curve(histories[name], "val_loss"), **style)
     for axis, metric in ((acc, "validation accuracy"), (loss, "validation loss")):
         axis.set_xlabel("epoch")
         axis.set_ylabel(metric)
@@ -121,22 +125,33 @@ def comparison_plot(histories: dict[str, dict], path: str | Path, settings: dict
     _save(plt, fig, path, settings)
 
 
-def accuracy_bars(scores: dict[str, float | None], path: str | Path, settings: dict | None = None):
-    """Best validation accuracy per experiment ({name: score}, None for none), best on top;
-    the TOP best past TOP experiments."""
-    ranked = sorted(scores.items(), key=lambda item: item[1] or 0)
+def accuracy_bars(
+    scores: dict[str, list[float | None]], path: str | Path, settings: dict | None = None
+):
+    """Selected validation accuracy per variant ({variant: its runs' scores}, None for a run
+    without one): the mean over its scored runs, with the sd over seeds as an error bar, best on
+    top; the TOP best past TOP variants. The axis starts at 0, so bar lengths compare honestly;
+    the printed values tell close ones apart."""
+    means = {}
+    for name, values in scores.items():
+        scored = [v for v in values if v is not None]
+        spread = float(np.std(scored, ddof=1)) if len(scored) > 1 else 0.0
+        means[name] = (float(np.mean(scored)) if scored else 0.0, spread, len(scored))
+    ranked = sorted(means.items(), key=lambda item: item[1][0])
     shown = ranked[-TOP:]
     settings = {**DEFAULTS, **(settings or {})}
     settings["height"] = max(settings["height"], 0.3 * len(shown) + 1.2)
     plt, fig, (axis,), settings = _figure(settings, panels=1)
     names = [name for name, _ in shown]
-    values = [score or 0 for _, score in shown]
-    bars = axis.barh(names, values, color="tab:blue")
-    for bar, value in zip(bars, values, strict=True):
-        axis.text(value, bar.get_y() + bar.get_height() / 2, f" {value:.4f}", va="center")
-    low = min(values, default=0)
-    axis.set_xlim(max(0.0, low - (1 - low) * 0.5 - 0.01), 1.0)
-    axis.set_xlabel("best validation accuracy")
+    values = [mean for _, (mean, _, _) in shown]
+    errors = [sd for _, (_, sd, _) in shown]
+    bars = axis.barh(names, values, xerr=errors, capsize=3, color=[colour(name) for name in names])
+    repeated = any(count > 1 for _, (_, _, count) in shown)
+    for bar, (_, (mean, sd, count)) in zip(bars, shown, strict=True):
+        label = f" {mean:.4f}" + (f" ± {sd:.4f} (n={count})" if count > 1 else "")
+        axis.text(1.0, bar.get_y() + bar.get_height() / 2, label, va="center", fontsize="small")
+    axis.set_xlim(0.0, 1.0)
+    axis.set_xlabel("selected validation accuracy" + (", mean ± sd over seeds" if repeated else ""))
     extra = f" (the best {TOP} of {len(ranked)}; all in the report's table)"
     axis.set_title("Leaderboard" + (extra if len(ranked) > TOP else ""))
     _save(plt, fig, path, settings)
@@ -206,7 +221,10 @@ def plots_job(study: StudyResults, settings: dict, cache: str | Path, workers: i
     print(f"curves: {drawn} drawn, {reused} unchanged (from the cache)", flush=True)
     histories = {run.id: run.history for run in study.runs}
     comparison_plot(histories, study.figures.comparison, settings)
-    scores = {name: best_val_accuracy(history) for name, history in histories.items()}
+    scores: dict[str, list] = {}
+    for run in study.runs:  # by variant: the runs of one variant differ only by their seed
+        variant = run.info.get("variant", run.id)
+        scores.setdefault(variant, []).append(best_val_accuracy(histories[run.id]))
     accuracy_bars(scores, study.figures.bars, settings)
     print(f"study plots: {study.figures.comparison}, {study.figures.bars}", flush=True)
     if study.figures.sweeps is not None:

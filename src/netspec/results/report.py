@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from netspec.results.page import SCRIPT, STYLE, colour, shade
 from netspec.results.statistics import LEVEL, PairedTest, mcnemar_exact
 from netspec.results.study import StudyResults
 from netspec.results.table import write_csv
@@ -20,14 +21,6 @@ from netspec.results.variants import repeated, variant_scores, variants_table, v
 # Past this many experiments the page links the rest of the curves instead of embedding them:
 # each embedded curve is tens of kB of base64, and a page of thousands would not open.
 EMBEDDED_CURVES = 50
-
-STYLE = """
-body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;
-text-align:left}th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
-tr.winner{background:#eef8ee}.warning{background:#fff4e0;padding:.4em}img{max-width:100%}code,pre{background:#f6f6f6}
-pre{padding:.6em;overflow-x:auto}.muted{color:#777}section{border-top:1px solid #ddd;margin-top:2em}
-"""
 
 
 def rank(metrics: dict[str, dict]) -> list[str]:
@@ -137,7 +130,8 @@ def _leaderboard(order, metrics, infos, runs, winner: str | None = None) -> str:
         rows.append(
             f'<tr class="{"winner" if _wins(name, position, infos, winner) else ""}">'
             f'<td class="num">{position}</td>'
-            f'<td><a href="#{escape(name)}">{escape(name)}</a>{_trouble(m)}</td>'
+            f'<td><span class="swatch" style="background:{colour(name)}"></span>'
+            f'<a href="#{escape(name)}">{escape(name)}</a>{_trouble(m)}</td>'
             f'<td class="num">{_number(m.get("best_val_accuracy"))}</td>'
             f'<td class="num">{_number(delta)}</td>'
             f'<td class="num">{_number(m.get("best_epoch"))}</td>'
@@ -148,9 +142,11 @@ def _leaderboard(order, metrics, infos, runs, winner: str | None = None) -> str:
             f"<td>{escape(infos[name]['description'])}</td></tr>"
         )
     return (
-        "<table><tr><th>#</th><th>experiment</th><th>best val. accuracy</th><th>vs. best run"
-        "</th><th>best epoch</th><th>test accuracy</th><th>params</th><th>training time</th>"
-        "<th>description</th></tr>" + "".join(rows) + "</table>"
+        "<table class='sortable'><thead><tr><th>#</th><th>experiment</th><th>best val. accuracy"
+        "</th><th>vs. best run</th><th>best epoch</th><th>test accuracy</th><th>params</th>"
+        "<th>training time</th><th>description</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
     )
 
 
@@ -173,6 +169,14 @@ def _curves(name: str, curves: str, embed: bool, page: str) -> str:
         f"<p class='muted'>Learning curves: <a href='{link}'>{link}</a> (embedded for the "
         f"{EMBEDDED_CURVES} best only, to keep this page small)</p>"
     )
+
+
+def _code(code: dict | None) -> str:
+    """The git commit the run trained from, and whether the checkout had changes."""
+    if not code:
+        return "not a git checkout (or trained before netspec recorded it)"
+    dirty = " with uncommitted changes" if code.get("dirty") else ", clean"
+    return f"git <code>{escape(str(code.get('commit', ''))[:12])}</code>{dirty}"
 
 
 def _scores(metric: dict) -> str:
@@ -209,7 +213,12 @@ def _experiment_section(name, info, metric, run, curves) -> str:
     if matrix:
         head = "".join(f"<th>{c}</th>" for c in range(len(matrix)))
         body = "".join(
-            f"<tr><th>{i}</th>" + "".join(f'<td class="num">{v}</td>' for v in row) + "</tr>"
+            f"<tr><th>{i}</th>"
+            + "".join(
+                f'<td class="num" style="{shade(v / max(1, sum(row)), i == j)}">{v}</td>'
+                for j, v in enumerate(row)
+            )
+            + "</tr>"
             for i, row in enumerate(matrix)
         )
         per_class = "".join(
@@ -219,6 +228,8 @@ def _experiment_section(name, info, metric, run, curves) -> str:
         )
         confusion = (
             "<details><summary>Confusion matrix and per-class scores (test set)</summary>"
+            "<p class='muted'>Each cell's shade is its share of the true class's images: blue "
+            "where the prediction is right, red where it is wrong.</p>"
             f"<table><tr><th>true \\ predicted</th>{head}</tr>{body}</table>"
             f"<table><tr><th>class</th><th>precision</th><th>recall</th><th>support</th></tr>"
             f"{per_class}</table></details>"
@@ -239,6 +250,7 @@ def _experiment_section(name, info, metric, run, curves) -> str:
         f"<tr><th>seed</th><td>{run['seed']}</td></tr>"
         f"<tr><th>ran on</th><td>{where}</td></tr>"
         f"<tr><th>started</th><td>{escape(run['started'])}, {run['wall_time_s']:.1f} s</td></tr>"
+        f"<tr><th>code</th><td>{_code(run.get('code'))}</td></tr>"
         f"<tr><th>versions</th><td>{escape(versions)}</td></tr></table>"
         f"<pre>{escape(json.dumps(info['spec'], indent=2))}</pre></details></section>"
     )
@@ -275,8 +287,10 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
     )
     title = study.title
     page = (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}"
-        f"</title><style>{STYLE}</style></head><body><h1>{escape(title)}</h1>"
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{escape(title)}</h1>"
         f"<p class='muted'>{len(names)} experiments, report written "
         f"{datetime.now(UTC).isoformat(timespec='seconds')}</p>"
         f"<p>{headline}</p>{_optimism(metrics_by)}{variants}"
@@ -285,7 +299,7 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
         f"{_image(figures.bars, 'best validation accuracy per experiment')}"
         "<h2>Validation curves</h2>"
         f"{_image(figures.comparison, 'validation curves of every experiment')}"
-        f"{sections}</body></html>"
+        f"{sections}<script>{SCRIPT}</script></body></html>"
     )
     Path(html_path).parent.mkdir(parents=True, exist_ok=True)
     Path(html_path).write_text(page, encoding="utf-8")

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from netspec.results.variants import VariantScore
+from netspec.spec.diff import flatten
 
 SCORES = ("best_val_accuracy", "best_val_loss", "best_epoch", "test_accuracy", "test_loss")
 SPREADS = ("val_accuracy", "test_accuracy")
@@ -27,21 +28,6 @@ COLUMNS = [
 ]
 # Fields that differ between runs without being a variant's difference.
 NOT_VARYING = ("description", "training.seed", "training.seeds")
-
-
-def flatten(spec: object, prefix: str = "") -> dict[str, object]:
-    """Leaf values by dotted path: {"optimizer.learning_rate": 0.01, "model.layers.0.units": 8}."""
-    if isinstance(spec, dict) and spec:
-        out = {}
-        for key, value in spec.items():
-            out.update(flatten(value, f"{prefix}{key}."))
-        return out
-    if isinstance(spec, list) and spec:
-        out = {}
-        for index, value in enumerate(spec):
-            out.update(flatten(value, f"{prefix}{index}."))
-        return out
-    return {prefix[:-1]: spec}
 
 
 def varying_fields(specs: list[dict]) -> list[str]:

@@ -6,6 +6,7 @@ import os
 import platform
 import resource
 import socket
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +24,33 @@ def process_age() -> float:
         return 0.0
 
 
+def code_version(folder: str = ".") -> dict | None:
+    """The git commit of the checkout the run trains in and whether its tracked files differ
+    from it; None outside a git checkout (or without git)."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=10
+        )
+        if commit.returncode != 0:
+            return None
+        changes = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit.stdout.strip(), "dirty": bool(changes.stdout.strip())}
+
+
 def what_ran(experiment) -> dict:
     """The part of a run record that says what ran: the run, its spec and its identity."""
     return {
         "experiment": experiment.id,
+        "variant": experiment.variant_id,  # the runs of one variant differ by their seed only
+        "point": experiment.point,  # a sweep point's values
         "spec_file": str(experiment.file),
         "chain": [str(p) for p in experiment.chain],
         "description": experiment.spec.get("description", ""),
@@ -34,6 +58,7 @@ def what_ran(experiment) -> dict:
         "digest": experiment.digest,
         "seed": experiment.spec["training"]["seed"],
         "params": experiment.summary.params,
+        "code": code_version(),
     }
 
 

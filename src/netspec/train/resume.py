@@ -41,10 +41,34 @@ def load_weights(path: str | Path) -> list:
         return [arrays[f"arr_{i}"] for i in range(len(arrays))]
 
 
+def epoch_line(number: int, total: int, record: dict) -> str:
+    """One epoch as the log shows it: its metrics and its time."""
+    shown = "  ".join(
+        f"{k} {v:.4f}" if v is not None else f"{k} nan"
+        for k, v in record.items()
+        if k != "epoch_time_s"
+    )
+    return f"epoch {number}/{total}  {shown}  {record['epoch_time_s']:.2f}s"
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
 def progress_callback(keras, resume: Path, digest: str, epochs: list[dict], total: int, keep: dict):
     class Progress(keras.callbacks.Callback):
         """Log each epoch and save a resumable state after it: the model with its optimizer,
         the epoch log, early stopping's counters and (if it restores them) its best weights."""
+
+        def on_train_begin(self, logs=None):
+            self.began, self.done = time.perf_counter(), 0
 
         def on_epoch_begin(self, epoch, logs=None):
             self.started = time.perf_counter()
@@ -53,12 +77,14 @@ def progress_callback(keras, resume: Path, digest: str, epochs: list[dict], tota
             record = {key: finite(value) for key, value in (logs or {}).items()}
             record["epoch_time_s"] = round(time.perf_counter() - self.started, 4)
             epochs.append(record)
-            shown = "  ".join(
-                f"{k} {v:.4f}" if v is not None else f"{k} nan"
-                for k, v in record.items()
-                if k != "epoch_time_s"
+            self.done += 1
+            elapsed = time.perf_counter() - self.began
+            left = elapsed / self.done * (total - epoch - 1)  # early stopping may end it sooner
+            print(
+                f"{epoch_line(epoch + 1, total, record)}  elapsed {_duration(elapsed)}  "
+                f"eta {_duration(left)}",
+                flush=True,
             )
-            print(f"epoch {epoch + 1}/{total}  {shown}  {record['epoch_time_s']:.2f}s", flush=True)
             if record.get("loss") is None:
                 # Diverged: stop here. Checked per epoch, not per batch as TerminateOnNaN does:
                 # any per-batch hook makes Keras sync every step.

@@ -22,6 +22,7 @@ from netspec.train.provenance import process_age, run_record
 from netspec.train.resume import (
     RESUME_DIR,
     early_stopping,
+    epoch_line,
     epoch_selection,
     progress_callback,
     resume_point,
@@ -80,7 +81,10 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
     if model is None:
         model = build(experiment)
     else:
-        print(f"resuming after epoch {len(epochs)} from {resume}", flush=True)
+        # Snakemake starts each job with a fresh log: the epochs before the interruption again
+        for number, record in enumerate(epochs, 1):
+            print(f"{epoch_line(number, training['epochs'], record)}  (before the interruption)")
+        print(f"resumed after epoch {len(epochs)} (state in {resume})", flush=True)
     timeline["model_built"] = round(time.perf_counter() - clock, 3)
     settings = training["early_stopping"]
     keep = {"selection": epoch_selection(keras, training["select"], kept.get("selection"))}
@@ -107,6 +111,7 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
         epochs=training["epochs"],
         initial_epoch=resumed_from,
         callbacks=callbacks,
+        shuffle=False,  # the batches come in netspec's own seeded order (training_batches)
         verbose=0,
     )
 

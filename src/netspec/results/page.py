@@ -1,0 +1,72 @@
+"""The study page's look: a stylesheet that fits a phone, a few lines of script that sort a
+table by a clicked column, shaded cells, and a stable colour per run (no network, no library)."""
+
+from __future__ import annotations
+
+import colorsys
+import hashlib
+
+# Wide tables scroll inside their own box (display:block), never the page; long ids wrap.
+STYLE = """
+*{box-sizing:border-box}
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:1em auto;padding:0 .8em;color:#222;
+line-height:1.45;overflow-wrap:anywhere}
+h1{font-size:1.6em}h2{font-size:1.3em}h3{font-size:1.1em}
+table{border-collapse:collapse;margin:1em 0;display:block;max-width:100%;overflow-x:auto;
+overflow-wrap:normal}
+td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;white-space:nowrap}
+th{background:#f3f3f3}table.sortable th{cursor:pointer;user-select:none}
+table.sortable th:after{content:" \\2195";color:#aaa;font-size:.8em}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+tr.winner{background:#eef8ee}.warning{background:#fff4e0;padding:.1em .3em}
+img{max-width:100%;height:auto}code,pre{background:#f6f6f6}
+pre{padding:.6em;overflow-x:auto;max-width:100%}.muted{color:#777}
+section{border-top:1px solid #ddd;margin-top:2em}
+.swatch{display:inline-block;width:.8em;height:.8em;border-radius:2px;margin-right:.3em}
+"""
+
+# Click a header of a `sortable` table: its rows sort by that column, numbers as numbers;
+# a second click reverses. Cells may carry data-sort (the value to sort by).
+SCRIPT = """
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  var head = table.tHead.rows[0], body = table.tBodies[0];
+  Array.prototype.forEach.call(head.cells, function (th, column) {
+    th.addEventListener("click", function () {
+      var ascending = th.getAttribute("data-order") !== "ascending";
+      Array.prototype.forEach.call(head.cells, function (other) {
+        other.removeAttribute("data-order");
+      });
+      th.setAttribute("data-order", ascending ? "ascending" : "descending");
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = key(a.cells[column]), y = key(b.cells[column]);
+        var order = x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0);
+        return ascending ? order : -order;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+});
+function key(cell) {
+  var text = (cell.getAttribute("data-sort") || cell.textContent).trim();
+  var number = parseFloat(text.replace(/,/g, ""));
+  return isNaN(number) ? [1, text.toLowerCase()] : [0, number];
+}
+"""
+
+
+def colour(name: str) -> str:
+    """A colour of the run's own, from its id alone: adding a run recolours no other."""
+    digest = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
+    hue = (digest % 360) / 360
+    shade = 0.38 + 0.12 * ((digest >> 9) % 3) / 2  # three lightnesses, so close hues differ
+    red, green, blue = colorsys.hls_to_rgb(hue, shade, 0.65)
+    return f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}"
+
+
+def shade(fraction: float, diagonal: bool) -> str:
+    """A cell's background for a share of its row: blue where right, red where wrong."""
+    rgb = "31,119,180" if diagonal else "214,39,40"
+    alpha = max(0.0, min(1.0, fraction))
+    text = "#fff" if alpha > 0.6 else "#222"
+    return f"background:rgba({rgb},{alpha:.2f});color:{text}"
