@@ -222,3 +222,47 @@ def test_a_run_that_raises_is_recorded_failed_with_its_reason_and_reported(tmp_p
     assert [(row["experiment"], row["rank"]) for row in rows] == [("good", "1"), ("bad", "2")]
     assert rows[1]["status"].startswith("failed: InvalidArgumentError: Received a label value")
     assert rows[0]["status"] == "ok"
+
+
+def test_tensorboard_finds_every_runs_curves_and_hyperparameters(tmp_path, digits):
+    """What `tensorboard --logdir outputs` reads, through TensorBoard's own event reader."""
+    from tensorboard.backend.event_processing.event_multiplexer import EventMultiplexer
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    data = {
+        "dataset": "digits",
+        "validation": 0.2,
+        "max_train_samples": 200,
+        "max_test_samples": 50,
+    }
+    for rate in (0.01, 0.001):
+        name = f"lr{rate}".replace(".", "_")
+        spec = valid_spec(data=data, optimizer={"name": "adam", "learning_rate": rate})
+        spec["training"]["epochs"] = 2
+        run_training(
+            write_spec(tmp_path, f"{name}.json", spec), digits, tmp_path / "outputs" / name
+        )
+    board = EventMultiplexer().AddRunsFromDirectory(str(tmp_path / "outputs"))
+    board.Reload()
+    runs = board.Runs()
+    for name in ("lr0_01", "lr0_001"):
+        for group in ("train", "validation"):
+            tags = runs[f"{name}/tensorboard/{group}"]["tensors"]
+            assert {"epoch_accuracy", "epoch_loss"} <= set(tags)
+            events = board.Tensors(f"{name}/tensorboard/{group}", "epoch_accuracy")
+            assert [event.step for event in events] == [1, 2]
+        content = board.PluginRunToTagToContent("hparams")[f"{name}/tensorboard"]
+        start = plugin_data_pb2.HParamsPluginData.FromString(
+            content["_hparams_/session_start_info"]
+        ).session_start_info
+        assert start.hparams["optimizer.learning_rate"].number_value == float(
+            name[2:].replace("_", ".")
+        )
+        assert start.hparams["model.template"].string_value == "convnet"
+    history = json.loads((tmp_path / "outputs/lr0_01/history.json").read_text())
+    last = board.Tensors("lr0_01/tensorboard/validation", "epoch_accuracy")[-1]
+    from tensorboard.util import tensor_util
+
+    assert tensor_util.make_ndarray(last.tensor_proto) == pytest.approx(
+        history["metrics"]["val_accuracy"][-1]
+    )

@@ -289,15 +289,20 @@ def test_history_plots_and_report_import_no_tensorflow(copy):
     assert (copy / "outputs/r.html").stat().st_size > 10_000
 
 
-def test_snakemake_report_bundles_the_flagged_plots(copy):
+def test_snakemake_report_bundles_the_page_the_leaderboard_and_the_plots(copy):
     result = snakemake(copy, "--report", "report.zip")
     assert result.returncode == 0, result.stderr[-3000:]
     import zipfile
 
     with zipfile.ZipFile(copy / "report.zip") as bundle:
         names = bundle.namelist()
+        main = next(name for name in names if name.endswith("report.html"))
+        page = bundle.read(main).decode()
     assert any(name.endswith("comparison.png") for name in names)
     assert {name.rsplit("/", 1)[-1] for name in names} >= {"alpha.png", "beta.png"}
+    assert any(name.endswith("index.html") and "report/" in name for name in names)
+    assert any(name.endswith("results.csv") for name in names)
+    assert "A netspec study" in page  # workflow/report/workflow.rst, the report's description
 
 
 def test_report_links_the_curves_past_the_embedded_count(copy, monkeypatch):

@@ -7,8 +7,18 @@ rule report:
         bars=f"{OUT}/plots/accuracy.png",
         sweeps=f"{OUT}/plots/sweeps",
     output:
-        html=f"{OUT}/report/index.html",
-        csv=f"{OUT}/report/results.csv",
+        html=report(
+            f"{OUT}/report/index.html",
+            caption="../report/page.rst",
+            category="Study",
+            labels={"figure": "study page"},
+        ),
+        csv=report(
+            f"{OUT}/report/results.csv",
+            caption="../report/results.rst",
+            category="Study",
+            labels={"figure": "leaderboard"},
+        ),
     log:
         f"{OUT}/logs/report.log",
     benchmark:

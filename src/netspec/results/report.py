@@ -171,6 +171,10 @@ def _curves(name: str, curves: str, embed: bool, page: str) -> str:
     )
 
 
+def _count(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def _code(code: dict | None) -> str:
     """The git commit the run trained from, and whether the checkout had changes."""
     if not code:
@@ -291,7 +295,9 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
-        f"<p class='muted'>{len(names)} experiments, report written "
+        f"<p class='muted'>{_count(len(names), 'run')} of "
+        f"{_count(len({i.get('variant', n) for n, i in infos_by.items()}), 'variant')}, "
+        "report written "
         f"{datetime.now(UTC).isoformat(timespec='seconds')}</p>"
         f"<p>{headline}</p>{_optimism(metrics_by)}{variants}"
         f"{_sweeps(study, infos_by, scores)}"

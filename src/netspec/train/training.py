@@ -16,6 +16,7 @@ from netspec.errors import SpecError
 from netspec.results.metrics import write_metrics
 from netspec.spec.compile import compile_run
 from netspec.spec.experiment import Experiment
+from netspec.train.events import events_callback
 from netspec.train.failure import record_failure
 from netspec.train.pipeline import batches, split, steps, training_batches
 from netspec.train.provenance import process_age, run_record
@@ -94,6 +95,7 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
         # selection and early stopping first: Progress saves the state they have just updated
         *keep.values(),
         progress_callback(keras, resume, experiment.digest, epochs, training["epochs"], keep),
+        events_callback(keras, Path(out["model"]).parent, experiment, fresh=not epochs),
         first_batch_callback(keras, timeline, clock),
     ]
     resumed_from = len(epochs)
