@@ -557,7 +557,7 @@ CATALOG = [
     (
         "training-unknown-key",
         spec(section("training", epoch=3)),
-        "x.json: $.training.epoch: unknown key 'epoch' (did you mean 'epochs'?); expected one of: batch_size, deterministic, early_stopping, epochs, jit_compile, seed, seeds, select, shuffle",
+        "x.json: $.training.epoch: unknown key 'epoch' (did you mean 'epochs'?); expected one of: batch_size, deterministic, early_stopping, epochs, jit_compile, precision, seed, seeds, select, shuffle",
     ),
     (
         "threads-zero",

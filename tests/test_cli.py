@@ -123,3 +123,22 @@ def test_every_argument_has_help():
     for name, command in commands.items():
         for action in command._actions:
             assert action.help, f"netspec {name} {action.dest} has no help"
+
+
+def test_show_says_when_a_precision_lacks_hardware(in_tmp, capsys):
+    from netspec.spec.hardware import gpu_present, precision_note
+
+    assert precision_note("mixed_bfloat16", flags=["avx512f"], gpu=False).startswith(
+        "this machine's CPU has neither avx512_bf16 nor amx_bf16"
+    )
+    assert precision_note("mixed_bfloat16", flags=["avx512_bf16"], gpu=False) is None
+    assert precision_note("mixed_bfloat16", flags=[], gpu=True) is None
+    assert precision_note("mixed_float16", flags=["amx_bf16"], gpu=False).startswith("no GPU")
+    assert precision_note("mixed_float16", flags=[], gpu=True) is None
+    assert precision_note("float32", flags=[], gpu=False) is None
+    spec = valid_spec()
+    spec["training"]["precision"] = "mixed_float16"
+    write_spec(in_tmp, "half.json", spec)
+    assert main(["show", "half.json"]) == 0
+    shown = "precision mixed_float16: no GPU here" in capsys.readouterr().out
+    assert shown == (not gpu_present())

@@ -247,3 +247,59 @@ REPO_SPECS = spec_files([ROOT / "specs", *sorted((ROOT / "examples").glob("*"))]
 def test_every_shipped_spec_compiles_and_matches_keras(path: Path):
     for variant in compile_variants(path):  # a sweep's every point
         assert_inference_matches_keras(variant)
+
+
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+def test_a_precision_is_built_with_a_float32_output_and_trains(tmp_path, precision):
+    """One epoch on 200 real digits, in each precision: the hidden layers compute in it, the
+    softmax output in float32, and the scores are finite."""
+    import numpy as np
+    from conftest import valid_spec
+    from sklearn.datasets import load_digits
+
+    spec = valid_spec()
+    spec["training"]["precision"] = precision
+    experiment = compile_spec(write_spec(tmp_path, "p.json", spec))
+    model = build(experiment)
+    compute = {"float32": "float32", "mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
+    assert [layer.compute_dtype for layer in model.layers[:-1]] == [compute[precision]] * (
+        len(model.layers) - 1
+    )
+    assert model.layers[-1].compute_dtype == "float32"
+    assert all(weight.dtype == "float32" for weight in model.weights)  # variables stay float32
+    digits = load_digits()
+    x = (digits.images[:200] / 16).astype(np.float32)[..., None]
+    y = digits.target[:200]
+    history = model.fit(x, y, batch_size=32, epochs=1, verbose=0, validation_data=(x, y))
+    assert np.isfinite(history.history["loss"][0]) and 0 <= history.history["val_accuracy"][0] <= 1
+
+
+def test_precision_is_part_of_a_runs_identity_and_float32_keeps_old_digests(tmp_path):
+    from conftest import valid_spec
+
+    digests = {}
+    for name, precision in (("absent", None), *((p, p) for p in PRECISIONS)):
+        spec = valid_spec()
+        if precision:
+            spec["training"]["precision"] = precision
+        digests[name] = compile_spec(write_spec(tmp_path, f"{name}.json", spec)).digest
+    assert digests["absent"] == digests["float32"]  # specs from before the setting: no retrain
+    assert len({digests[p] for p in PRECISIONS}) == 3
+
+
+def test_an_unknown_precision_is_refused(in_tmp):
+    from conftest import valid_spec
+
+    from netspec.errors import SpecError
+
+    spec = valid_spec()
+    spec["training"]["precision"] = "bfloat16"
+    with pytest.raises(SpecError) as caught:
+        compile_spec(write_spec(in_tmp, "p.json", spec))
+    assert str(caught.value) == (
+        'p.json: $.training.precision: expected one of "float32", "mixed_bfloat16", '
+        '"mixed_float16", received "bfloat16" (did you mean \'mixed_bfloat16\'?)'
+    )

@@ -121,3 +121,43 @@ def test_a_runs_colour_is_its_own_whatever_else_the_study_holds():
     assert colour("cnn_dropout-s0") == colour("cnn_dropout-s0")
     assert len({colour(f"run{i}") for i in range(20)}) == 20
     assert all(len(colour(name)) == 7 and colour(name).startswith("#") for name in ("a", "b"))
+
+
+def _sweep_runs(folder, grid: dict, seeds=(0, 1)) -> list:
+    """Runs of a sweep over `grid` (path -> values), a history each, scores set by the values."""
+    import itertools
+
+    runs = []
+    for values in itertools.product(*grid.values()):
+        point = dict(zip(grid, values, strict=True))
+        for seed in seeds:
+            name = "s-" + "-".join(map(str, values)) + f"-s{seed}"
+            run = Run(name, folder / name, info={"sweep": "s", "point": point, "seed": seed})
+            run.folder.mkdir(parents=True)
+            score = 0.5 + 0.01 * len(name) % 0.4 + 0.01 * seed
+            run.history_file.write_text(json.dumps(_history(score)))
+            runs.append(run)
+    return runs
+
+
+@pytest.mark.parametrize(
+    "grid",
+    [
+        {"optimizer.learning_rate": [0.1, 0.01, 0.001], "model.units": [4, 8]},
+        # ten values of the other field: too many lines, so that panel shows the marginal
+        {"optimizer.learning_rate": [0.1, 0.01], "model.units": list(range(1, 11))},
+        {"model.batch_norm": [True, False], "optimizer.name": ["sgd", "adam"], "model.units": [4]},
+        {"optimizer.learning_rate": [0.1, 0.01, 0.001]},
+    ],
+    ids=["3x2", "2x10", "three fields, categorical", "one field"],
+)
+def test_a_sweep_figure_has_a_panel_per_field_and_a_heatmap_for_two(tmp_path, grid):
+    from netspec.results.sweeps import sweep_plots
+
+    runs = _sweep_runs(tmp_path / "runs", grid)
+    assert sweep_plots(tuple(runs), tmp_path / "sweeps", SMALL) == ["s"]
+    from matplotlib.image import imread
+
+    image = imread(tmp_path / "sweeps/s.png")
+    panels = len(grid) + (len(grid) == 2)
+    assert image.shape[1] >= panels * 4.2 * SMALL["dpi"] * 0.95  # a panel each, side by side

@@ -9,20 +9,16 @@ import os
 import sys
 from pathlib import Path
 
-from netspec.errors import SpecError
+from netspec.errors import SpecError, plural
 from netspec.spec.compile import compile_variants
 from netspec.spec.discovery import spec_files
 from netspec.spec.experiment import ID_PATTERN, expand, is_base
+from netspec.spec.hardware import precision_note
 from netspec.spec.inference import table
 from netspec.spec.loading import resolve
 from netspec.spec.resources import estimate_mem_mb, training_flops
 from netspec.spec.study import compile_all
 from netspec.spec.validation import with_defaults
-
-
-def plural(count: int, noun: str) -> str:
-    """'1 spec', '2 specs', '1,000 runs'."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -80,6 +76,9 @@ def show(args: argparse.Namespace) -> int:
         f"{first.dataset.num_classes} classes"
     )
     print(table(first.summary))
+    note = precision_note(first.spec["training"]["precision"])
+    if note:
+        print(f"precision {first.spec['training']['precision']}: {note}")
     own = first.spec.get("resources", {})
     print(
         f"resources: {json.dumps(own) if own else 'config defaults'}; estimated memory "

@@ -35,6 +35,11 @@ def show(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 spec', '2 specs', '1,000 runs'."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def suggest(received: object, known: Iterable[str]) -> str:
     """' (did you mean 'x'?)' when a close known name exists, else ''."""
     if not isinstance(received, str):

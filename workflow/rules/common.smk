@@ -12,7 +12,7 @@ from snakemake.utils import validate
 from netspec import __version__ as NETSPEC_VERSION
 from netspec.config import coerce_numbers, folder_problems
 from netspec.data.kinds import DataSource
-from netspec.errors import SpecError
+from netspec.errors import SpecError, plural
 from netspec.spec.resources import job_resources
 from netspec.spec.budget import Budget
 from netspec.spec.study import load_study, shown
@@ -40,7 +40,7 @@ try:
     )
 except SpecError as error:
     raise WorkflowError(
-        f"{len(error.problems)} problem(s) in the specs; nothing was run:\n{error}"
+        f"{plural(len(error.problems), 'problem')} in the specs; nothing was run:\n{error}"
     ) from None
 IDS = list(EXPERIMENTS)  # the specs folder's experiments, sorted by id
 if not EXPERIMENTS:

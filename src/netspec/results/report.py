@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from netspec.errors import plural
 from netspec.results.page import SCRIPT, STYLE, colour, shade
 from netspec.results.statistics import LEVEL, PairedTest, mcnemar_exact
 from netspec.results.study import StudyResults
@@ -171,10 +172,6 @@ def _curves(name: str, curves: str, embed: bool, page: str) -> str:
     )
 
 
-def _count(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
 def _code(code: dict | None) -> str:
     """The git commit the run trained from, and whether the checkout had changes."""
     if not code:
@@ -295,8 +292,8 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
-        f"<p class='muted'>{_count(len(names), 'run')} of "
-        f"{_count(len({i.get('variant', n) for n, i in infos_by.items()}), 'variant')}, "
+        f"<p class='muted'>{plural(len(names), 'run')} of "
+        f"{plural(len({i.get('variant', n) for n, i in infos_by.items()}), 'variant')}, "
         "report written "
         f"{datetime.now(UTC).isoformat(timespec='seconds')}</p>"
         f"<p>{headline}</p>{_optimism(metrics_by)}{variants}"

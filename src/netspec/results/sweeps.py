@@ -106,7 +106,11 @@ def _field_panel(axis, runs: list[Run], field: str, others: list[str]) -> None:
                 xs.append(position[_key(value)])
                 means.append(float(np.mean(scores)))
                 sds.append(float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0)
-        label = ", ".join(f"{o.rsplit('.', 1)[-1]}={v}" for o, v in zip(others, combo, strict=True))
+        label = ""
+        if combo:  # one line per combination of the other fields' values
+            label = ", ".join(
+                f"{o.rsplit('.', 1)[-1]}={v}" for o, v in zip(others, combo, strict=True)
+            )
         axis.errorbar(xs, means, yerr=sds, marker="o", capsize=3, label=plain(label) or None)
     if numeric and min(values) > 0 and max(values) / min(values) > 20:
         axis.set_xscale("log")

@@ -55,8 +55,13 @@ class Experiment:
                 "name": self.spec["optimizer"]["name"],
                 **optimizer_args(self.spec["optimizer"]),
             },
-            # a run's own seed is its identity; the list of its siblings' seeds is not
-            "training": {k: v for k, v in self.spec["training"].items() if k != "seeds"},
+            # a run's own seed is its identity; the list of its siblings' seeds is not. The
+            # default precision is left out, so specs written before it existed keep their digest.
+            "training": {
+                k: v
+                for k, v in self.spec["training"].items()
+                if k != "seeds" and not (k == "precision" and v == "float32")
+            },
         }
 
     @cached_property

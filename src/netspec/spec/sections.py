@@ -69,6 +69,14 @@ TRAINING = {
         "Ask TensorFlow for deterministic ops (slower, bit-identical reruns).", False
     ),
     "jit_compile": boolean("Compile the training step with XLA.", False),
+    "precision": choice(
+        ("float32", "mixed_bfloat16", "mixed_float16"),
+        "Numeric precision of the layers' arithmetic. float32: the seed's. mixed_bfloat16: "
+        "weights in float32, arithmetic in bfloat16 (native on CPUs with avx512_bf16 or AMX, "
+        "and on recent GPUs). mixed_float16: for GPUs, with loss scaling. The output layer "
+        "always computes in float32; `netspec show` says when this machine lacks the hardware.",
+        "float32",
+    ),
     "early_stopping": Field(
         object_schema(
             EARLY_STOPPING,

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 import netspec
+from netspec.spec.hardware import cpu, gpu_present
 
 
 def process_age() -> float:
@@ -86,6 +87,8 @@ def run_record(experiment, started, wall, threads, sets, resumed_from, epochs, d
         "resumed_from_epoch": resumed_from,
         "diverged": diverged,
         "threads": threads,
+        "precision": experiment.spec["training"]["precision"],
+        "hardware": {"cpu": cpu(), "gpu": gpu_present()},  # what decides the precision's speed
         "cpus_available": len(os.sched_getaffinity(0)),
         "slurm": slurm or None,
         "host": socket.gethostname(),
