@@ -19,6 +19,12 @@ include: "workflow/rules/plots.smk"
 include: "workflow/rules/report.smk"
 
 
+onsuccess:
+    from netspec.results.leaderboard import closing_line
+
+    print(f"\n{closing_line(OUT)}")
+
+
 localrules:
     all,
     data,

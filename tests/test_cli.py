@@ -142,3 +142,12 @@ def test_show_says_when_a_precision_lacks_hardware(in_tmp, capsys):
     assert main(["show", "half.json"]) == 0
     shown = "precision mixed_float16: no GPU here" in capsys.readouterr().out
     assert shown == (not gpu_present())
+
+
+def test_the_metrics_module_has_help():
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "netspec.results.metrics", "--help"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("usage: python -m netspec.results")

@@ -253,12 +253,10 @@ PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 @pytest.mark.parametrize("precision", PRECISIONS)
-def test_a_precision_is_built_with_a_float32_output_and_trains(tmp_path, precision):
-    """One epoch on 200 real digits, in each precision: the hidden layers compute in it, the
-    softmax output in float32, and the scores are finite."""
-    import numpy as np
+def test_a_precision_is_built_with_a_float32_output(tmp_path, precision):
+    """The hidden layers compute in the precision, the softmax output in float32, the weights
+    stay float32; float16 gets loss scaling (its training: tests/test_training.py)."""
     from conftest import valid_spec
-    from sklearn.datasets import load_digits
 
     spec = valid_spec()
     spec["training"]["precision"] = precision
@@ -270,11 +268,8 @@ def test_a_precision_is_built_with_a_float32_output_and_trains(tmp_path, precisi
     )
     assert model.layers[-1].compute_dtype == "float32"
     assert all(weight.dtype == "float32" for weight in model.weights)  # variables stay float32
-    digits = load_digits()
-    x = (digits.images[:200] / 16).astype(np.float32)[..., None]
-    y = digits.target[:200]
-    history = model.fit(x, y, batch_size=32, epochs=1, verbose=0, validation_data=(x, y))
-    assert np.isfinite(history.history["loss"][0]) and 0 <= history.history["val_accuracy"][0] <= 1
+    scaled = type(model.optimizer).__name__ == "LossScaleOptimizer"
+    assert scaled == (precision == "mixed_float16")
 
 
 def test_precision_is_part_of_a_runs_identity_and_float32_keeps_old_digests(tmp_path):

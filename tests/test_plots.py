@@ -82,7 +82,7 @@ def test_study_figures_name_the_best_past_a_readable_count(study, figures):
     _, runs = study
     names = [run.id for run in runs]
     histories = {run.id: run.history for run in runs}
-    scores = {n: [best_val_accuracy(h)] for n, h in histories.items()}
+    scores = {n: [(best_val_accuracy(h), 0.1)] for n, h in histories.items()}
     plots.accuracy_bars(scores, "unused.png", SMALL)
     plots.comparison_plot(histories, "unused.png", SMALL)
     bars, comparison = figures
@@ -104,22 +104,32 @@ def test_a_small_study_keeps_the_seed_layout(study, figures):
     assert comparison._suptitle.get_text() == "Validation curves across the study"
 
 
-def test_the_leaderboard_figure_shows_the_spread_over_seeds_on_an_honest_axis(figures):
-    plots.accuracy_bars({"a": [0.90, 0.94], "b": [0.95, 0.95, None]}, "unused.png", SMALL)
-    (bars,) = figures
-    axis = bars.axes[0]
-    assert axis.get_xlim() == (0.0, 1.0)  # bar lengths compare honestly
-    assert [t.get_text() for t in axis.get_yticklabels()] == ["a", "b"]  # best on top
+def test_the_leaderboard_figure_ranks_as_the_report_and_shows_the_spread(figures):
+    scores = {
+        "a": [(0.90, 0.3), (0.94, 0.3)],
+        "b": [(0.95, 0.2), (0.95, 0.2), (None, None)],
+        "c": [(0.95, 0.1), (0.95, 0.1)],  # ties b on accuracy, wins on validation loss
+    }
+    plots.accuracy_bars(scores, "unused.png", SMALL)
+    (chart,) = figures
+    axis = chart.axes[0]
+    assert [t.get_text() for t in axis.get_yticklabels()] == ["a", "b", "c"]  # winner on top
     texts = [t.get_text() for t in axis.texts]
-    assert texts == [" 0.9200 ± 0.0283 (n=2)", " 0.9500 ± 0.0000 (n=2)"]
-    assert "mean ± sd over seeds" in axis.get_xlabel()
+    assert texts == ["0.9200 ± 0.0283 (n=2)", "0.9500 ± 0.0000 (n=2)", "0.9500 ± 0.0000 (n=2)"]
+    assert "mean ± sd over seeds" in axis.get_xlabel() and "spans only" in axis.get_xlabel()
+    assert "the top two tie on accuracy: ranked by validation loss" in axis.get_title()
+    low, high = axis.get_xlim()
+    assert low < 0.92 - 0.0283 and 0.95 < high <= 1.0  # every dot and error bar on the axis
 
 
 def test_a_runs_colour_is_its_own_whatever_else_the_study_holds():
     from netspec.results.page import colour
 
-    assert colour("cnn_dropout-s0") == colour("cnn_dropout-s0")
+    assert colour("cnn_dropout-s0", "cnn_dropout") == colour("cnn_dropout-s0", "cnn_dropout")
     assert len({colour(f"run{i}") for i in range(20)}) == 20
+    # the seeds of one variant: one hue, three shades
+    seeds = [colour(f"cnn_l2-s{s}", "cnn_l2") for s in range(3)]
+    assert len(set(seeds)) == 3 and colour("cnn_l2", "cnn_l2") not in seeds
     assert all(len(colour(name)) == 7 and colour(name).startswith("#") for name in ("a", "b"))
 
 

@@ -260,7 +260,8 @@ CASES = [
     (
         through_a_number,
         "x.json: $.sweep.grid['optimizer.learning_rate.x']: expected a path into the spec, "
-        "received 'optimizer.learning_rate.x': the key 'x' cannot be looked up in 0.01",
+        "received 'optimizer.learning_rate.x': optimizer.learning_rate is 0.01, not an object "
+        "or a list",
     ),
     (
         past_a_list,
@@ -361,3 +362,37 @@ def test_expand_and_show_on_the_command_line(in_tmp, capsys):
     assert "estimated training cost:" in out and "in all" in out
     assert main(["validate", "lr.json"]) == 0
     assert capsys.readouterr().out == "1 spec valid: 6 variants, 12 runs\n"
+
+
+def test_every_mistake_of_a_sweep_is_said_at_once(in_tmp):
+    grid = {
+        "optimizer.learning_rate.x": [1],
+        "modle.units": [3],
+        "training.batch_size": ["32"],
+        "optimizer.name": ["sgdd"],
+    }
+    write_spec(in_tmp, "specs/a.json", sweep(grid))
+    space = {"model.dropout": {"uniform": [0.5, 0.1]}, "model.unit": {"integer": [1, 4]}}
+    write_spec(in_tmp, "specs/b.json", sweep(random={"samples": 3, "space": space}))
+    model = {"template": "convnet", "units": 4, "padding": "same"}
+    write_spec(in_tmp, "specs/c.json", sweep({"model.layers.3.units": [3]}, model=model))
+    _, problems = compile_all(["specs"])
+    assert [str(p) for p in problems] == [
+        "specs/a.json: $.sweep.grid['modle.units']: unknown key 'modle' (did you mean 'model'?); "
+        "expected one of: $schema, data, description, extends, model, optimizer, resources, "
+        "sweep, training",
+        "specs/a.json: $.sweep.grid['optimizer.learning_rate.x']: expected a number, received "
+        '{"x": 1}',
+        'specs/a.json: $.sweep.grid[\'optimizer.name\'][0]: expected one of "sgd", "adam", '
+        '"adamw", "rmsprop", received "sgdd" (did you mean \'sgd\'?)',
+        "specs/a.json: $.sweep.grid['training.batch_size'][0]: expected an integer, received "
+        '"32"',
+        "specs/b.json: $.sweep.random.space['model.dropout']: expected uniform bounds [low, high] "
+        "with low < high, received [0.5, 0.1]",
+        "specs/b.json: $.sweep.random.space['model.unit']: unknown key 'unit' (did you mean "
+        "'units'?); expected one of: activation, batch_norm, dropout, hidden_layers, "
+        "kernel_size, l2, padding, pool_size, template, units",
+        "specs/c.json: $.sweep.grid['model.layers.3.units']: expected a path into the spec, "
+        "received 'model.layers.3.units': model.layers is not set in this spec (nothing to "
+        "index)",
+    ]

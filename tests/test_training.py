@@ -15,6 +15,7 @@ from conftest import valid_spec, write_spec
 
 from netspec.data.prepare import prepare
 from netspec.results.metrics import metrics_job
+from netspec.spec.hardware import FLAGS
 
 pytestmark = pytest.mark.slow
 
@@ -266,3 +267,24 @@ def test_tensorboard_finds_every_runs_curves_and_hyperparameters(tmp_path, digit
     assert tensor_util.make_ndarray(last.tensor_proto) == pytest.approx(
         history["metrics"]["val_accuracy"][-1]
     )
+
+
+@pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16", "mixed_float16"])
+def test_each_precision_trains_and_is_recorded(tmp_path, digits, precision):
+    """A 1-epoch run on 200 digits in each precision, through the training job itself."""
+    data = {
+        "dataset": "digits",
+        "validation": 0.2,
+        "max_train_samples": 200,
+        "max_test_samples": 50,
+    }
+    spec = valid_spec(data=data)
+    spec["training"]["precision"] = precision
+    out = tmp_path / "out"
+    run_training(write_spec(tmp_path, "p.json", spec), digits, out)
+    history = json.loads((out / "history.json").read_text())
+    assert history["diverged"] is False and len(history["epochs"]) == 1
+    assert 0 <= history["metrics"]["val_accuracy"][0] <= 1
+    run = json.loads((out / "run.json").read_text())
+    assert run["precision"] == precision
+    assert set(run["hardware"]["cpu"]["flags"]) <= set(FLAGS)  # the flags that decide its speed

@@ -1,5 +1,5 @@
-"""The `netspec` command: validate specs, show what a spec compiles to, list a sweep's points,
-start a new variant."""
+"""The `netspec` command: check specs, show what a spec compiles to, list a sweep's points, start
+a new variant; a study's leaderboard and the state of its runs."""
 
 from __future__ import annotations
 
@@ -196,7 +196,11 @@ def status(args: argparse.Namespace) -> int:
     from netspec.spec.study import load_study
     from netspec.status import study_status
 
-    found = study_status(load_study(args.specs), args.outputs)
+    specs = args.specs
+    if specs is None:  # the outputs' own study: its sibling specs folder, else ./specs
+        sibling = Path(args.outputs).resolve().parent / "specs"
+        specs = sibling if sibling.is_dir() else "specs"
+    found = study_status(load_study(specs), args.outputs)
     if args.format == "json":
         rows = [{"run": s.run, "state": s.state, "changes": s.changes} for s in found]
         print(json.dumps(rows, indent=2))
@@ -285,7 +289,9 @@ def parser() -> argparse.ArgumentParser:
         "status", help="every run as done, stale (and what changed), new, running or failed"
     )
     p.add_argument("outputs", nargs="?", default="outputs", help="the outputs folder (outputs)")
-    p.add_argument("--specs", default="specs", help="the specs folder (specs)")
+    p.add_argument(
+        "--specs", help="the specs folder (default: the one beside OUTPUTS, else ./specs)"
+    )
     p.add_argument("--all", action="store_true", help="list the done runs too")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output (text)")
     p.set_defaults(run=status)

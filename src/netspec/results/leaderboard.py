@@ -150,3 +150,16 @@ def render(rows: list[dict], form: str = "table") -> str:
         for line in [columns, *cells]
     ]
     return "\n".join(lines) + "\n"
+
+
+def closing_line(outputs: str | Path) -> str:
+    """What the terminal says when a study has run: its winner and where to look."""
+    page = Path(outputs) / "report" / "index.html"
+    try:
+        with open(Path(outputs) / "report" / "results.csv", encoding="utf-8") as handle:
+            first = next(csv.DictReader(handle))
+        winner = first["variant"] if first["kind"] == "variant" else first["experiment"]
+        said = f"The winner on validation: {winner}. "
+    except (OSError, StopIteration, KeyError):
+        said = ""
+    return f"{said}The study's page: {page} (the leaderboard in the terminal: netspec results)"

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import colorsys
 import hashlib
+import re
 
 # Wide tables scroll inside their own box (display:block), never the page; long ids wrap.
 STYLE = """
 *{box-sizing:border-box}
-body{font-family:system-ui,sans-serif;max-width:1100px;margin:1em auto;padding:0 .8em;color:#222;
+body{font-family:system-ui,sans-serif;max-width:1400px;margin:1em auto;padding:0 .8em;color:#222;
 line-height:1.45;overflow-wrap:anywhere}
 h1{font-size:1.6em}h2{font-size:1.3em}h3{font-size:1.1em}
 table{border-collapse:collapse;margin:1em 0;display:block;max-width:100%;overflow-x:auto;
@@ -17,6 +18,8 @@ overflow-wrap:normal}
 td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;white-space:nowrap}
 th{background:#f3f3f3}table.sortable th{cursor:pointer;user-select:none}
 table.sortable th:after{content:" \\2195";color:#aaa;font-size:.8em}
+table.sortable th[data-order=ascending]:after{content:" \\25B2";color:#444}
+table.sortable th[data-order=descending]:after{content:" \\25BC";color:#444}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.winner{background:#eef8ee}.warning{background:#fff4e0;padding:.1em .3em}
 img{max-width:100%;height:auto}code,pre{background:#f6f6f6}
@@ -55,11 +58,14 @@ function key(cell) {
 """
 
 
-def colour(name: str) -> str:
-    """A colour of the run's own, from its id alone: adding a run recolours no other."""
-    digest = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
+def colour(name: str, variant: str | None = None) -> str:
+    """A run's colour, from ids alone (adding a run recolours no other): its hue from its
+    variant's id, so the seeds of one variant share it, and a lighter or darker shade per seed
+    (the run id's `-sN`)."""
+    digest = int.from_bytes(hashlib.sha256((variant or name).encode()).digest()[:4], "big")
     hue = (digest % 360) / 360
-    shade = 0.38 + 0.12 * ((digest >> 9) % 3) / 2  # three lightnesses, so close hues differ
+    seed = re.search(r"-s(\d+)$", name) if variant and name != variant else None
+    shade = 0.42 if seed is None else (0.30, 0.45, 0.60)[int(seed.group(1)) % 3]
     red, green, blue = colorsys.hls_to_rgb(hue, shade, 0.65)
     return f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from netspec.results.metrics import best_val_accuracy
+from netspec.results.metrics import best_epoch, best_val_accuracy
 from netspec.results.page import colour
 from netspec.results.study import Figures, Run, StudyResults
 
@@ -83,12 +83,27 @@ def plot_history(history: dict, title: str, path: str | Path, settings: dict | N
     _save(plt, fig, path, settings)
 
 
+def _selected(history: dict) -> tuple[float | None, float | None]:
+    """(validation accuracy, validation loss) at the selected epoch; Nones without one."""
+    best = best_epoch(history)
+    if not best:
+        return None, None
+    return best_val_accuracy(history), (history["metrics"].get("val_loss") or [None] * best)[
+        best - 1
+    ]
+
+
 def _best(history: dict) -> float:
     score = best_val_accuracy(history)
     return float("-inf") if score is None else score
 
 
-def comparison_plot(histories: dict[str, dict], path: str | Path, settings: dict | None = None):
+def comparison_plot(
+    histories: dict[str, dict],
+    path: str | Path,
+    settings: dict | None = None,
+    variants: dict[str, str] | None = None,
+):
     """The seed's comparison_plot for a whole study: validation curves overlaid per experiment.
 
     Past COLOURS experiments (matplotlib's palette), the COLOURS best by best validation accuracy
@@ -104,7 +119,7 @@ def comparison_plot(histories: dict[str, dict], path: str | Path, settings: dict
         acc.plot(*_curve(histories[name], "val_accuracy"), label=label, **style)
         loss.plot(*_curve(histories[name], "val_loss"), **style)
     for name in (name for name in histories if name in shown):  # a colour per id (page.colour)
-        style = {"color": colour(name), "zorder": 2}
+        style = {"color": colour(name, (variants or {}).get(name)), "zorder": 2}
         acc.plot(*_curve(histories[name], "val_accuracy"), label=name, **style)
         loss.plot(*_curve(histories[name], "val_loss"), **style)
     for axis, metric in ((acc, "validation accuracy"), (loss, "validation loss")):
@@ -126,34 +141,67 @@ def comparison_plot(histories: dict[str, dict], path: str | Path, settings: dict
 
 
 def accuracy_bars(
-    scores: dict[str, list[float | None]], path: str | Path, settings: dict | None = None
+    scores: dict[str, list[tuple[float | None, float | None]]],
+    path: str | Path,
+    settings: dict | None = None,
 ):
-    """Selected validation accuracy per variant ({variant: its runs' scores}, None for a run
-    without one): the mean over its scored runs, with the sd over seeds as an error bar, best on
-    top; the TOP best past TOP variants. The axis starts at 0, so bar lengths compare honestly;
-    the printed values tell close ones apart."""
+    """The leaderboard as a figure: per variant ({variant: its runs' (selected validation
+    accuracy, its validation loss)}), the mean accuracy over its scored runs as a dot with the sd
+    over seeds as an error bar, ranked as the report ranks (mean accuracy, then mean validation
+    loss), the winner on top; the TOP best past TOP variants. Dots, not bars: a bar's length
+    would exaggerate gaps on an axis that does not start at 0, and at 0 no gap would show."""
     means = {}
     for name, values in scores.items():
-        scored = [v for v in values if v is not None]
-        spread = float(np.std(scored, ddof=1)) if len(scored) > 1 else 0.0
-        means[name] = (float(np.mean(scored)) if scored else 0.0, spread, len(scored))
-    ranked = sorted(means.items(), key=lambda item: item[1][0])
-    shown = ranked[-TOP:]
+        accuracies = [a for a, _ in values if a is not None]
+        losses = [loss for a, loss in values if a is not None and loss is not None]
+        spread = float(np.std(accuracies, ddof=1)) if len(accuracies) > 1 else 0.0
+        mean = float(np.mean(accuracies)) if accuracies else None
+        loss = float(np.mean(losses)) if losses else None
+        means[name] = (mean, spread, len(accuracies), loss)
+
+    def rank(item):
+        mean, _, _, loss = item[1]
+        return (mean is None, -round(mean or 0, 12), loss if loss is not None else 0, item[0])
+
+    ranked = sorted(means.items(), key=rank)
+    shown = [item for item in ranked[:TOP] if item[1][0] is not None][::-1]  # winner on top
     settings = {**DEFAULTS, **(settings or {})}
-    settings["height"] = max(settings["height"], 0.3 * len(shown) + 1.2)
+    settings["height"] = max(settings["height"], 0.35 * len(shown) + 1.4)
     plt, fig, (axis,), settings = _figure(settings, panels=1)
     names = [name for name, _ in shown]
-    values = [mean for _, (mean, _, _) in shown]
-    errors = [sd for _, (_, sd, _) in shown]
-    bars = axis.barh(names, values, xerr=errors, capsize=3, color=[colour(name) for name in names])
-    repeated = any(count > 1 for _, (_, _, count) in shown)
-    for bar, (_, (mean, sd, count)) in zip(bars, shown, strict=True):
-        label = f" {mean:.4f}" + (f" ± {sd:.4f} (n={count})" if count > 1 else "")
-        axis.text(1.0, bar.get_y() + bar.get_height() / 2, label, va="center", fontsize="small")
-    axis.set_xlim(0.0, 1.0)
-    axis.set_xlabel("selected validation accuracy" + (", mean ± sd over seeds" if repeated else ""))
-    extra = f" (the best {TOP} of {len(ranked)}; all in the report's table)"
-    axis.set_title("Leaderboard" + (extra if len(ranked) > TOP else ""))
+    for row, (name, (mean, sd, count, _)) in enumerate(shown):
+        axis.errorbar(
+            mean, row, xerr=sd, fmt="o", capsize=4, color=colour(name, name), markersize=7
+        )
+        label = f"{mean:.4f}" + (f" ± {sd:.4f} (n={count})" if count > 1 else "")
+        axis.annotate(
+            label,
+            (mean, row),
+            xytext=(0, 7),
+            textcoords="offset points",
+            ha="center",
+            fontsize="small",
+        )
+    axis.set_yticks(range(len(names)), [plain(name) for name in names])
+    axis.set_ylim(-0.6, len(names) - 0.2)
+    if shown:
+        low = min(mean - sd for _, (mean, sd, _, _) in shown)
+        high = max(mean + sd for _, (mean, sd, _, _) in shown)
+        margin = max(0.005, (high - low) * 0.15)
+        axis.set_xlim(max(0.0, low - margin), min(1.0, high + margin) + margin / 2)
+    repeated = any(count > 1 for _, (_, _, count, _) in shown)
+    axis.set_xlabel(
+        "selected validation accuracy"
+        + (", mean ± sd over seeds" if repeated else "")
+        + " (the axis spans only the scores' range)"
+    )
+    axis.grid(axis="x", alpha=0.3)
+    notes = []
+    if len(ranked) > TOP:
+        notes.append(f"the best {TOP} of {len(ranked)}; all in the report's table")
+    if len(shown) > 1 and round(shown[-1][1][0], 12) == round(shown[-2][1][0], 12):
+        notes.append("the top two tie on accuracy: ranked by validation loss")
+    axis.set_title("Leaderboard" + (f" ({'; '.join(notes)})" if notes else ""))
     _save(plt, fig, path, settings)
 
 
@@ -220,11 +268,12 @@ def plots_job(study: StudyResults, settings: dict, cache: str | Path, workers: i
     drawn, reused = draw_curves(study.runs, study.figures, settings, cache, workers)
     print(f"curves: {drawn} drawn, {reused} unchanged (from the cache)", flush=True)
     histories = {run.id: run.history for run in study.runs}
-    comparison_plot(histories, study.figures.comparison, settings)
+    variants = {run.id: run.info.get("variant", run.id) for run in study.runs}
+    comparison_plot(histories, study.figures.comparison, settings, variants)
     scores: dict[str, list] = {}
     for run in study.runs:  # by variant: the runs of one variant differ only by their seed
         variant = run.info.get("variant", run.id)
-        scores.setdefault(variant, []).append(best_val_accuracy(histories[run.id]))
+        scores.setdefault(variant, []).append(_selected(histories[run.id]))
     accuracy_bars(scores, study.figures.bars, settings)
     print(f"study plots: {study.figures.comparison}, {study.figures.bars}", flush=True)
     if study.figures.sweeps is not None:

@@ -131,7 +131,8 @@ def _leaderboard(order, metrics, infos, runs, winner: str | None = None) -> str:
         rows.append(
             f'<tr class="{"winner" if _wins(name, position, infos, winner) else ""}">'
             f'<td class="num">{position}</td>'
-            f'<td><span class="swatch" style="background:{colour(name)}"></span>'
+            f'<td><span class="swatch" style="background:'
+            f'{colour(name, infos[name].get("variant"))}"></span>'
             f'<a href="#{escape(name)}">{escape(name)}</a>{_trouble(m)}</td>'
             f'<td class="num">{_number(m.get("best_val_accuracy"))}</td>'
             f'<td class="num">{_number(delta)}</td>'

@@ -112,7 +112,7 @@ def _field_panel(axis, runs: list[Run], field: str, others: list[str]) -> None:
                 f"{o.rsplit('.', 1)[-1]}={v}" for o, v in zip(others, combo, strict=True)
             )
         axis.errorbar(xs, means, yerr=sds, marker="o", capsize=3, label=plain(label) or None)
-    if numeric and min(values) > 0 and max(values) / min(values) > 20:
+    if numeric and min(values) > 0 and max(values) / min(values) >= 10:  # a decade: log
         axis.set_xscale("log")
     if not numeric:
         axis.set_xticks(range(len(values)), [plain(str(v)) for v in values])

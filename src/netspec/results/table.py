@@ -116,4 +116,5 @@ def write_csv(
 
 
 def _cell(value: object) -> object:
-    return json.dumps(value) if isinstance(value, dict | list) else value
+    """A spec value as the spec writes it: true, not Python's True; objects and lists as JSON."""
+    return json.dumps(value) if isinstance(value, dict | list | bool) else value

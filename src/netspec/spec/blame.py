@@ -52,13 +52,16 @@ def sweep_problems(path: Path, declared: dict, failures: list, total: int) -> li
 
 def _blame(problem: Problem, point: sweep.Point) -> tuple:
     """(the JSON path of the sweep value `problem` is about, the swept path), or (None, None):
-    the problem is at or under a swept path, or is an unknown key on the way to one."""
+    the problem is at or under a swept path, or on the way to one."""
     if problem.path is None:
         return None, None
     for path, where in point.where.items():
         parts = sweep.parse_path(path)
         at_or_under = problem.path[: len(parts)] == parts
-        on_the_way = parts[: len(problem.path)] == problem.path and "unknown key" in problem.message
+        # a problem on the way to a swept field (not at a section's root, which shape
+        # inference blames as a whole): the path leads through something it cannot
+        prefix = parts[: len(problem.path)] == problem.path
+        on_the_way = prefix and ("unknown key" in problem.message or len(problem.path) >= 2)
         if at_or_under or on_the_way:
             return where, parts
     return None, None

@@ -44,39 +44,52 @@ def compile_variants(path: Path | str, base: bool = False) -> list[Experiment]:
     resolved = resolve(path)
     if "sweep" not in resolved.data:
         return [_compile(path, resolved, problems)]
-    found = plan_sweep(path, resolved)
+    found, declared_problems = _sweep_points(path, resolved)
     experiments, failures = [], []
-    for point in found:
+    for point in found:  # with mistakes in the declaration too: every problem is said at once
         try:
             experiments.append(_compile_point(path, resolved, point, problems))
         except SpecError as error:
             failures.append((point, error.problems))
-    if failures:
+    if failures or declared_problems:
         declared = resolved.data["sweep"]
-        raise SpecError(problems + sweep_problems(path, declared, failures, len(found)))
+        found_problems = sweep_problems(path, declared, failures, len(found))
+        raise SpecError(problems + declared_problems + found_problems)
     return experiments
 
 
 def plan_sweep(path: Path, resolved: Resolved) -> list[sweep.Point]:
     """A sweep's points, cheap (nothing compiled); SpecError for mistakes in the sweep itself."""
-    name = display(path)
+    found, problems = _sweep_points(path, resolved)
+    if problems:
+        raise SpecError(problems)
+    return found
+
+
+def _sweep_points(path: Path, resolved: Resolved) -> tuple[list[sweep.Point], list[Problem]]:
+    """The points, and the mistakes of the sweep's declaration; with mistakes, the points over
+    its sound entries (or none, where its structure is wrong)."""
     declared = resolved.data["sweep"]
     problems = section_problems("sweep", declared, resolved.origin)
     if problems:
-        raise SpecError(problems)
+        return [], problems
     try:
-        return sweep.points(experiment_id(path), declared)
+        return sweep.points(experiment_id(path), declared), []
     except sweep.SweepErrors as error:
-        raise SpecError(Problem(name, p.where, p.message) for p in error.problems) from None
+        blamed = [Problem(display(path), p.where, p.message) for p in error.problems]
+        return error.partial, blamed
 
 
 def _compile_point(path: Path, resolved: Resolved, point: sweep.Point, problems=()) -> Experiment:
-    try:
-        data = sweep.apply(resolved.data, point)
-    except sweep.SweepProblem as error:
-        raise SpecError([Problem(display(path), error.where, error.message)]) from None
+    data, wrong_paths = sweep.apply(resolved.data, point)
     swept = Resolved(resolved.file, data, resolved.sources)
-    experiment = _compile(path, swept, list(problems))
+    blamed = [Problem(display(path), p.where, p.message) for p in wrong_paths]
+    try:
+        experiment = _compile(path, swept, list(problems) + blamed)
+    except SpecError:
+        raise
+    if blamed:
+        raise SpecError(blamed)
     return dataclasses.replace(experiment, id=point.id, point=point.values)
 
 

@@ -66,11 +66,11 @@ class SweepProblem(Exception):
 
 
 class SweepErrors(Exception):
-    """Every mistake in a sweep's declaration."""
+    """Every mistake in a sweep's declaration, and the points of its sound entries."""
 
-    def __init__(self, problems: list[SweepProblem]):
+    def __init__(self, problems: list[SweepProblem], partial: list | None = None):
         super().__init__("; ".join(p.message for p in problems))
-        self.problems = problems
+        self.problems, self.partial = problems, partial or []
 
 
 def entry(where: tuple) -> tuple:
@@ -151,10 +151,15 @@ def axes(sweep: dict) -> tuple[list[Axis], list[SweepProblem]]:
 
 def points(spec_id: str, sweep: dict) -> list[Point]:
     """Every point of a schema-valid sweep, in order (a grid's in row-major order of its
-    entries); SweepErrors lists every mistake in the sweep's own declaration."""
+    entries); SweepErrors lists every mistake in the sweep's own declaration, and holds the
+    points over the entries without one (`partial`: their values may have mistakes too)."""
     found, problems = axes(sweep)
     if problems:
-        raise SweepErrors(problems)
+        raise SweepErrors(problems, _points(spec_id, sweep, found) if found else [])
+    return _points(spec_id, sweep, found)
+
+
+def _points(spec_id: str, sweep: dict, found: list[Axis]) -> list[Point]:
     if "grid" in sweep:
         size = math.prod(len(axis.values) for axis in found)
         if size > MAX_POINTS:
@@ -250,18 +255,24 @@ def point_id(spec_id: str, values: dict, names: dict) -> str:
     return f"{spec_id}-p{digest}"
 
 
-def apply(data: dict, point: Point) -> dict:
-    """The spec `data` (its sweep removed) with the point's values set; SweepProblem at the
-    entry of a path that leads through something that is not an object or a list."""
+def apply(data: dict, point: Point) -> tuple[dict, list[SweepProblem]]:
+    """The spec `data` (its sweep removed) with the point's values set, and a SweepProblem at
+    the entry of each path that leads through something that is not an object or a list (that
+    value is left unset, so the others are still checked)."""
     result = {key: value for key, value in data.items() if key != "sweep"}
+    problems = []
     # Kind keys first: a changed kind restarts its object, then the other values land in it.
     order = sorted(point.values, key=lambda path: parse_path(path)[-1] not in KIND_KEYS)
     for path in order:
-        result = _set(result, parse_path(path), point.values[path], path, point.where[path])
-    return result
+        try:
+            result = _set(result, parse_path(path), point.values[path], path, point.where[path])
+        except SweepProblem as problem:
+            problems.append(problem)
+    return result, problems
 
 
 def _set(node: object, parts: tuple, value: object, path: str, where: tuple) -> object:
+    """`node` with `value` set at `parts` (copied on the way); `path` and `where` say it."""
     head, rest = parts[0], parts[1:]
     if isinstance(node, dict) and isinstance(head, str):
         copied = dict(node)
@@ -284,10 +295,12 @@ def _set(node: object, parts: tuple, value: object, path: str, where: tuple) -> 
             copy.deepcopy(value) if not rest else _set(node[head], rest, value, path, where)
         )
         return copied
-    found = "a list" if isinstance(node, list) else json.dumps(node)
-    wanted = "an index" if isinstance(head, int) else f"the key {head!r}"
-    raise SweepProblem(
-        entry(where),
-        f"expected a path into the spec, received {path!r}: {wanted} cannot be looked up in "
-        f"{found}",
-    )
+    segments = path.split(".")
+    reached = ".".join(segments[: len(segments) - len(parts)]) or "the spec"
+    if node == {}:  # made on the way: nothing the spec sets is there
+        found = f"{reached} is not set in this spec (nothing to index)"
+    elif isinstance(node, list):
+        found = f"{reached} is a list (index it with a number)"
+    else:
+        found = f"{reached} is {json.dumps(node)}, not an object or a list"
+    raise SweepProblem(entry(where), f"expected a path into the spec, received {path!r}: {found}")

@@ -19,6 +19,12 @@ def summary(run: str, record: dict | None, folder: str) -> str:
         return f"failed {run}: see {os.path.join(folder, 'train.log')} (the report lists it)"
     epochs = record["epochs_run"]
     text = f"done {run}: {epochs} epoch{'s' if epochs != 1 else ''} in {record['wall_time_s']:.1f}s"
+    try:
+        with open(os.path.join(folder, "history.json"), encoding="utf-8") as handle:
+            training = sum(json.load(handle)["epoch_time_s"])
+        text += f" ({training:.1f}s of epochs; the rest is start-up and testing)"
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     if record.get("diverged"):
         return text + ", diverged (the loss became NaN)"
     selected = record.get("selected_epoch")
