@@ -11,6 +11,7 @@ SCHEMA = {
     "properties": {
         "title": {"type": "string"},
         "plots": {"properties": {"dpi": {"type": "integer"}, "width": {"type": "number"}}},
+        "shared_workers": {"type": "boolean"},
     }
 }
 
@@ -20,6 +21,13 @@ def test_nested_command_line_numbers_become_numbers():
     assert coerce_numbers(config, SCHEMA) == {"title": "50", "plots": {"dpi": 50, "width": 7.5}}
     assert coerce_numbers({"plots": {"dpi": "fifty"}}, SCHEMA) == {"plots": {"dpi": "fifty"}}
     assert coerce_numbers({"plots": {"dpi": "7.5"}}, SCHEMA) == {"plots": {"dpi": "7.5"}}
+
+
+def test_command_line_booleans_become_booleans():
+    assert coerce_numbers({"shared_workers": "false"}, SCHEMA) == {"shared_workers": False}
+    assert coerce_numbers({"shared_workers": "True"}, SCHEMA) == {"shared_workers": True}
+    assert coerce_numbers({"shared_workers": "no"}, SCHEMA) == {"shared_workers": "no"}
+    assert coerce_numbers({"title": "false"}, SCHEMA) == {"title": "false"}
 
 
 @pytest.mark.parametrize(

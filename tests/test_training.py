@@ -288,3 +288,49 @@ def test_each_precision_trains_and_is_recorded(tmp_path, digits, precision):
     run = json.loads((out / "run.json").read_text())
     assert run["precision"] == precision
     assert set(run["hardware"]["cpu"]["flags"]) <= set(FLAGS)  # the flags that decide its speed
+
+
+def test_a_run_in_a_shared_worker_is_the_run_alone_and_a_failure_loses_nothing(tmp_path, digits):
+    """Deterministic runs: one alone, then through --shared after another run in the same
+    worker, give the same history; a run that fails in the worker is recorded as failed and the
+    worker trains the next run."""
+    from netspec.data.prepare import write_npz
+
+    data = {
+        "dataset": "digits",
+        "validation": 0.2,
+        "max_train_samples": 300,
+        "max_test_samples": 50,
+    }
+    specs = {}
+    for name, seed in (("first", 1), ("second", 0)):
+        spec = valid_spec(data=data, model={"template": "convnet", "units": 8, "dropout": 0.1})
+        spec["model"]["padding"] = "same"
+        spec["training"].update(epochs=3, seed=seed, deterministic=True)
+        specs[name] = write_spec(tmp_path, f"{name}.json", spec)
+    with np.load(digits) as arrays:
+        broken = {key: arrays[key] for key in arrays.files}
+    broken["y_train"] = np.full_like(broken["y_train"], 12)
+    write_npz(tmp_path / "broken.npz", broken)
+
+    def shared(spec, data_file, out):
+        command = [sys.executable, "-m", "netspec.train", str(spec), str(data_file), str(out)]
+        result = subprocess.run(
+            [*command, "1", "--shared"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    run_training(specs["second"], digits, tmp_path / "alone")
+    shared(specs["first"], tmp_path / "broken.npz", tmp_path / "failed")  # fails in the worker
+    assert json.loads((tmp_path / "failed/metrics.json").read_text())["failed"]
+    shared(specs["first"], digits, tmp_path / "first")
+    said = shared(specs["second"], digits, tmp_path / "worker")
+    assert said.startswith("done second: 3 epochs")
+    alone = json.loads((tmp_path / "alone/history.json").read_text())
+    worker = json.loads((tmp_path / "worker/history.json").read_text())
+    assert worker["metrics"] == alone["metrics"]
+    assert worker["selected_epoch"] == alone["selected_epoch"]
+    run = json.loads((tmp_path / "worker/run.json").read_text())
+    assert run["shared_worker"] is True
+    assert run["timeline_s"]["tensorflow_imported"] < 2  # TensorFlow was already loaded

@@ -485,7 +485,11 @@ def test_a_recorded_failure_is_retried_by_the_next_plan_and_then_rests(copy):
     assert result.returncode == 0, result.stderr[-3000:]
     terminal = result.stdout + result.stderr  # the job's own start and summary lines
     assert "train alpha: started, log outputs/alpha/train.log" in terminal
-    assert re.search(r"done alpha: 1 epoch in [\d.]+s; selected epoch 1: val_accuracy", terminal)
+    assert re.search(
+        r"done alpha: 1 epoch in [\d.]+s \([\d.]+s of epochs; the rest is start-up and "
+        r"testing\); selected epoch 1: val_accuracy",
+        terminal,
+    )
     assert planned(copy) == set()  # the retry succeeded: the mark stays, nothing reruns
 
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 
 def coerce_numbers(config: dict, schema: dict) -> dict:
-    """A copy of `config` where a string that the schema wants as a number is that number.
+    """A copy of `config` where a string that the schema wants as a number is that number, and
+    one it wants as true or false ("true", "false", any case) is that boolean.
 
     Snakemake's `--config plots={dpi: 50}` yields {"dpi": "50"}; a top-level `--config x=50`
-    is already a number. Strings that are not numbers are left for the schema to refuse.
+    is already a number. Other strings are left for the schema to refuse.
     """
 
     def convert(value, sub: dict):
@@ -21,6 +22,8 @@ def coerce_numbers(config: dict, schema: dict) -> dict:
             properties = sub.get("properties", {})
             return {k: convert(v, properties.get(k, {})) for k, v in value.items()}
         kinds = [int] * ("integer" in types) + [float] * ("number" in types)
+        if isinstance(value, str) and "boolean" in types and value.lower() in ("true", "false"):
+            return value.lower() == "true"
         if isinstance(value, str):
             for kind in kinds:
                 try:

@@ -34,3 +34,4 @@ rule train:
         f"{PYTHON} -m netspec.train {shlex.quote(SPECS)}/{{params.spec}}.json {{input.data:q}}"
         f" {shlex.quote(OUT)}/{{wildcards.exp}}"
         " {threads} --run {wildcards.exp} --digest {params.digest} --log {log:q}"
+        + (" --shared" if config["shared_workers"] else "")

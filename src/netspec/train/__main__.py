@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -38,9 +39,7 @@ def summary(run: str, record: dict | None, folder: str) -> str:
     return text + f"; selected epoch {selected}" + (f": {shown}" if shown else "")
 
 
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m netspec.train",
         description=f"Train one run of a spec on prepared data; write {', '.join(OUTPUTS.values())}.",
@@ -58,13 +57,25 @@ def main(argv: list[str] | None = None) -> int:
         help="append everything to this file, TensorFlow's start-up chatter left out; the "
         "terminal then gets one line when the run starts and one when it ends",
     )
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--shared",
+        action="store_true",
+        help="train in a worker process that already has TensorFlow loaded (started when none "
+        "is idle, gone after a while without work): small runs skip TensorFlow's start-up",
+    )
+    return parser
+
+
+def run_job(args: argparse.Namespace, say=None) -> int:
+    """Train the run `args` name; `say(text)` puts a line in the terminal (default: stdout)."""
     run = args.run or os.path.splitext(os.path.basename(args.spec))[0]
-    terminal = sys.stdout
+    tell = say or (lambda text: print(text, flush=True))
     with contextlib.ExitStack() as stack:
         if args.log:
-            print(f"train {run}: started, log {args.log}", flush=True)
+            tell(f"train {run}: started, log {args.log}")
             terminal = stack.enter_context(log_to(args.log))
+            if say is None:
+                tell = lambda text: print(text, file=terminal, flush=True)  # noqa: E731
             stamp = datetime.now(UTC).isoformat(timespec="seconds")
             print(f"--- {stamp}: {run} ---", flush=True)
         try:
@@ -73,11 +84,21 @@ def main(argv: list[str] | None = None) -> int:
             )
         except SpecError as error:
             print(f"error: {error}", file=sys.stderr, flush=True)
-            if args.log:
-                print(f"error: {error}", file=terminal, flush=True)
+            if args.log or say is not None:
+                tell(f"error: {error}")
             return 1
-        print(summary(run, record, args.folder), file=terminal if args.log else sys.stdout)
+        tell(summary(run, record, args.folder))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser().parse_args(argv)
+    if args.shared:
+        from netspec.train.workers import delegate
+
+        return delegate(argv, args)
+    return run_job(args)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import platform
 import resource
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +15,16 @@ import numpy as np
 import netspec
 from netspec.spec.hardware import cpu, gpu_present
 
+# Set by a shared worker (netspec.train.workers) when a job's request arrives: that job's clock
+# starts then, not when the worker's process did.
+JOB_STARTED: list[float] = []
+
 
 def process_age() -> float:
-    """Seconds since this process started (from /proc; 0.0 where there is no /proc)."""
+    """Seconds since this job started: since its process started (from /proc; 0.0 where there
+    is no /proc), or since a shared worker took its request."""
+    if JOB_STARTED:
+        return time.perf_counter() - JOB_STARTED[-1]
     try:
         start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
         uptime = float(Path("/proc/uptime").read_text().split()[0])
@@ -87,6 +95,7 @@ def run_record(experiment, started, wall, threads, sets, resumed_from, epochs, d
         "resumed_from_epoch": resumed_from,
         "diverged": diverged,
         "threads": threads,
+        "shared_worker": bool(JOB_STARTED),  # trained in a worker that had TensorFlow loaded
         "precision": experiment.spec["training"]["precision"],
         "hardware": {"cpu": cpu(), "gpu": gpu_present()},  # what decides the precision's speed
         "cpus_available": len(os.sched_getaffinity(0)),

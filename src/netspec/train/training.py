@@ -37,8 +37,12 @@ def configure_tensorflow(threads: int, seed: int, deterministic: bool):
     import keras
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # a shared worker's later run: its pools were set by its first run
+        pass
+    keras.backend.clear_session()  # a shared worker's earlier run leaves nothing behind
     keras.utils.set_random_seed(seed)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
