@@ -172,14 +172,14 @@ def _serve_one(connection: socket.socket) -> None:
 
 
 def serve(path: str, threads: int) -> None:
-    """Listen at `path`, one job at a time, until IDLE_S pass without one."""
+    """Listen at `path`, one job at a time, until IDLE_S pass without one. (`threads`: the
+    kind of runs it serves; their first sets TensorFlow's pools to it.)"""
     import netspec
 
+    # TensorFlow is imported by the first run (configure_tensorflow sets its pools then), not
+    # before listening: that run starts as soon as it would in a process of its own, and takes
+    # its run's lock as early (a leftover trainer is stopped before it trains on).
     netspec.quiet_tensorflow()
-    import tensorflow as tf  # the start-up the clients skip
-
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
     server.listen(4)
