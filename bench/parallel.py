@@ -26,6 +26,7 @@ def study(folder: Path, epochs: int) -> list[str]:
     (folder / "specs").mkdir(parents=True)
     base = json.loads((ROOT / "specs/_base.json").read_text())
     base["training"]["epochs"] = epochs
+    base["training"]["seeds"] = None  # one run per spec here: each sets its own seed
     base["resources"] = {"threads": 1}
     (folder / "specs/_base.json").write_text(json.dumps(base))
     for name, seed in VARIANTS.items():

@@ -16,8 +16,14 @@ import netspec
 from netspec.spec.hardware import cpu, gpu_present
 
 # Set by a shared worker (netspec.train.workers) when a job's request arrives: that job's clock
-# starts then, not when the worker's process did.
+# (and its CPU time) starts then, not when the worker's process did.
 JOB_STARTED: list[float] = []
+JOB_CPU_STARTED: list[float] = []
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process (user + system)."""
+    return sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
 
 
 def process_age() -> float:
@@ -103,7 +109,8 @@ def run_record(experiment, started, wall, threads, sets, resumed_from, epochs, d
         "host": socket.gethostname(),
         "started": started.isoformat(timespec="seconds"),
         "wall_time_s": round(wall, 3),  # from process start
-        "cpu_time_s": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 3),
+        "cpu_time_s": round(cpu_seconds() - (JOB_CPU_STARTED[-1] if JOB_CPU_STARTED else 0), 3),
+        # the process's peak: in a shared worker, over all the runs it has trained so far
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "versions": {
             "python": platform.python_version(),

@@ -162,6 +162,7 @@ def _serve_one(connection: socket.socket) -> None:
         connection.sendall(json.dumps({"say": text}).encode() + b"\n")
 
     provenance.JOB_STARTED[:] = [time.perf_counter()]
+    provenance.JOB_CPU_STARTED[:] = [provenance.cpu_seconds()]
     try:
         status = run_job(parser().parse_args(request["argv"]), say)
     except Exception as error:  # noqa: BLE001 - the client says it; the worker lives on
@@ -194,7 +195,8 @@ def serve(path: str, threads: int) -> None:
             with connection:
                 _serve_one(connection)
     finally:
-        for leftover in (path, f"{path}.lock"):
+        # its log too: kept only where a worker died (the clue to why)
+        for leftover in (path, f"{path}.lock", path.removesuffix(".sock") + ".log"):
             with contextlib.suppress(OSError):
                 os.unlink(leftover)
 
