@@ -17,13 +17,14 @@ import numpy as np
 from netspec.results.metrics import best_epoch, best_val_accuracy
 from netspec.results.page import colour
 from netspec.results.study import Figures, Run, StudyResults
+from netspec.results.variants import rank_key
 
 DEFAULTS = {"dpi": 100, "width": 10.0, "height": 4.0}
 TOP = 20  # the leaderboard figure shows at most this many experiments (the report has them all)
 COLOURS = 10  # the comparison figure colours at most this many (matplotlib's default palette)
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no display on a cluster node
@@ -38,7 +39,7 @@ def plain(text: str) -> str:
 
 
 def _figure(settings: dict, panels: int = 2):
-    plt = _pyplot()
+    plt = pyplot()
     settings = {**DEFAULTS, **(settings or {})}
     fig, axes = plt.subplots(
         1, panels, figsize=(settings["width"], settings["height"]), squeeze=False
@@ -159,11 +160,7 @@ def accuracy_bars(
         loss = float(np.mean(losses)) if losses else None
         means[name] = (mean, spread, len(accuracies), loss)
 
-    def rank(item):
-        mean, _, _, loss = item[1]
-        return (mean is None, -round(mean or 0, 12), loss if loss is not None else 0, item[0])
-
-    ranked = sorted(means.items(), key=rank)
+    ranked = sorted(means.items(), key=lambda item: rank_key(item[1][0], item[1][3], item[0]))
     shown = [item for item in ranked[:TOP] if item[1][0] is not None][::-1]  # winner on top
     settings = {**DEFAULTS, **(settings or {})}
     settings["height"] = max(settings["height"], 0.35 * len(shown) + 1.4)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from netspec.results.metrics import best_val_accuracy
-from netspec.results.plots import DEFAULTS, _pyplot, plain
+from netspec.results.plots import DEFAULTS, plain, pyplot
 from netspec.results.study import Run
 
 LINES = 8  # past this many combinations of the other fields, a panel shows the marginal only
@@ -70,7 +70,7 @@ def sweep_figure(name: str, runs: list[Run], path: str | Path, settings: dict | 
     settings = {**DEFAULTS, **(settings or {})}
     fields = list(runs[0].info["point"])
     panels = len(fields) + (len(fields) == 2)
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(
         1,
         panels,

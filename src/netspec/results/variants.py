@@ -50,11 +50,19 @@ def variant_scores(metrics: dict[str, dict], infos: dict[str, dict]) -> list[Var
             )
         )
 
-    def key(score: VariantScore):
-        accuracy = round(score.validation.mean, 12) if score.validation else 0
-        return (score.validation is None, -accuracy, score.mean_val_loss or 0, score.variant)
+    return sorted(
+        scores,
+        key=lambda s: rank_key(
+            s.validation.mean if s.validation else None, s.mean_val_loss, s.variant
+        ),
+    )
 
-    return sorted(scores, key=key)
+
+def rank_key(mean_accuracy: float | None, mean_loss: float | None, name: str) -> tuple:
+    """How variants rank, wherever they are shown: mean selected validation accuracy (equal to
+    12 places counts as a tie), then mean validation loss, then name; unscored ones last."""
+    accuracy = round(mean_accuracy, 12) if mean_accuracy is not None else 0
+    return (mean_accuracy is None, -accuracy, mean_loss or 0, name)
 
 
 def _mean(values: list) -> float | None:

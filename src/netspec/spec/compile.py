@@ -84,10 +84,7 @@ def _compile_point(path: Path, resolved: Resolved, point: sweep.Point, problems=
     data, wrong_paths = sweep.apply(resolved.data, point)
     swept = Resolved(resolved.file, data, resolved.sources)
     blamed = [Problem(display(path), p.where, p.message) for p in wrong_paths]
-    try:
-        experiment = _compile(path, swept, list(problems) + blamed)
-    except SpecError:
-        raise
+    experiment = _compile(path, swept, list(problems) + blamed)  # raises with `blamed` too
     if blamed:
         raise SpecError(blamed)
     return dataclasses.replace(experiment, id=point.id, point=point.values)

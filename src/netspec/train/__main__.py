@@ -22,18 +22,19 @@ def summary(run: str, record: dict | None, folder: str) -> str:
     text = f"done {run}: {epochs} epoch{'s' if epochs != 1 else ''} in {record['wall_time_s']:.1f}s"
     try:
         with open(os.path.join(folder, "history.json"), encoding="utf-8") as handle:
-            training = sum(json.load(handle)["epoch_time_s"])
+            history = json.load(handle)
+    except (OSError, ValueError):
+        history = {}
+    if history.get("epoch_time_s"):
+        training = sum(history["epoch_time_s"])
         text += f" ({training:.1f}s of epochs; the rest is start-up and testing)"
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
     if record.get("diverged"):
         return text + ", diverged (the loss became NaN)"
     selected = record.get("selected_epoch")
     try:
-        with open(os.path.join(folder, "history.json"), encoding="utf-8") as handle:
-            metrics = json.load(handle)["metrics"]
+        metrics = history["metrics"]
         scores = {key: metrics[key][selected - 1] for key in ("val_accuracy", "val_loss")}
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
+    except (KeyError, IndexError, TypeError):
         scores = {}
     shown = ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if v is not None)
     return text + f"; selected epoch {selected}" + (f": {shown}" if shown else "")
