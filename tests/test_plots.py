@@ -108,16 +108,16 @@ def test_the_leaderboard_figure_ranks_as_the_report_and_shows_the_spread(figures
     scores = {
         "a": [(0.90, 0.3), (0.94, 0.3)],
         "b": [(0.95, 0.2), (0.95, 0.2), (None, None)],
-        "c": [(0.95, 0.1), (0.95, 0.1)],  # ties b on accuracy, wins on validation loss
+        "c": [(0.95, 0.1), (0.95, 0.1)],  # ties b on accuracy: a tie, whatever the loss says
     }
     plots.accuracy_bars(scores, "unused.png", SMALL)
     (chart,) = figures
     axis = chart.axes[0]
-    assert [t.get_text() for t in axis.get_yticklabels()] == ["a", "b", "c"]  # winner on top
+    assert [t.get_text() for t in axis.get_yticklabels()] == ["a", "c", "b"]  # first on top
     texts = [t.get_text() for t in axis.texts]
     assert texts == ["0.9200 ± 0.0283 (n=2)", "0.9500 ± 0.0000 (n=2)", "0.9500 ± 0.0000 (n=2)"]
     assert "mean ± sd over seeds" in axis.get_xlabel() and "spans only" in axis.get_xlabel()
-    assert "the top two tie on accuracy: ranked by validation loss" in axis.get_title()
+    assert "the top two tie on accuracy: a tie, listed by name" in axis.get_title()
     low, high = axis.get_xlim()
     assert low < 0.92 - 0.0283 and 0.95 < high <= 1.0  # every dot and error bar on the axis
 

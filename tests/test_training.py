@@ -326,7 +326,7 @@ def test_a_run_in_a_shared_worker_is_the_run_alone_and_a_failure_loses_nothing(t
     assert json.loads((tmp_path / "failed/metrics.json").read_text())["failed"]
     shared(specs["first"], digits, tmp_path / "first")
     said = shared(specs["second"], digits, tmp_path / "worker")
-    assert said.startswith("done second: 3 epochs")
+    assert said.startswith("done second: selected epoch 3 of 3")
     alone = json.loads((tmp_path / "alone/history.json").read_text())
     worker = json.loads((tmp_path / "worker/history.json").read_text())
     assert worker["metrics"] == alone["metrics"]

@@ -77,7 +77,7 @@ def snakemake(
 
 def planned(folder: Path) -> set[tuple[str, str | None]]:
     """(rule, experiment) for every job a dry run would execute; `all` left out."""
-    result = snakemake(folder, "--dry-run", "--cores", "2")
+    result = snakemake(folder, "--dry-run", "--cores", "2")  # a dry run shows every job
     assert result.returncode == 0, result.stderr + result.stdout
     jobs = set()
     for block in re.split(r"\n(?=(?:local)?rule \w+:)", result.stdout + result.stderr):

@@ -19,6 +19,7 @@ from netspec.spec.loading import resolve
 from netspec.spec.resources import estimate_mem_mb, training_flops
 from netspec.spec.study import compile_all
 from netspec.spec.validation import with_defaults
+from netspec.text import aligned
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -128,28 +129,44 @@ def _flops(value: float) -> str:
 
 
 def expand_command(args: argparse.Namespace) -> int:
-    variants = compile_variants(args.spec)
-    runs = {variant.id: [run.id for run in expand(variant)] for variant in variants}
+    """Each spec's variants; every file is compiled first, so one round lists every problem."""
+    compiled, problems = {}, []
+    for path in args.spec:
+        try:
+            compiled[path] = compile_variants(path)
+        except SpecError as error:
+            problems += error.problems
+    if problems:
+        raise SpecError(problems)
     if args.format == "json":
         rows = [
-            {"id": v.id, "sets": v.point, "runs": runs[v.id], "digest": v.digest} for v in variants
+            {"spec": str(path), "id": v.id, "sets": v.point, "runs": _runs(v), "digest": v.digest}
+            for path, variants in compiled.items()
+            for v in variants
         ]
+        if len(args.spec) == 1:  # one spec: its rows as before, without the spec's name
+            rows = [{k: v for k, v in row.items() if k != "spec"} for row in rows]
         print(json.dumps(rows, indent=2))
         return 0
+    for number, (path, variants) in enumerate(compiled.items()):
+        if len(compiled) > 1:
+            print(f"{'' if number == 0 else chr(10)}# {path}")
+        _print_variants(variants)
+    return 0
+
+
+def _runs(variant) -> list[str]:
+    return [run.id for run in expand(variant)]
+
+
+def _print_variants(variants) -> None:
     paths = list(variants[0].point)
     noun = "point" if paths else "variant"
     header = [noun, *paths, "runs"]
-    rows = [
-        [v.id, *(json.dumps(v.point[p]) for p in paths), str(len(runs[v.id]))] for v in variants
-    ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
-    total = sum(map(len, runs.values()))
+    rows = [[v.id, *(json.dumps(v.point[p]) for p in paths), str(len(_runs(v)))] for v in variants]
+    print(aligned(header, rows))
+    total = sum(len(_runs(v)) for v in variants)
     print(f"{plural(len(variants), noun)}, {plural(total, 'run')}")
-    return 0
 
 
 def new(args: argparse.Namespace) -> int:
@@ -168,13 +185,29 @@ def new(args: argparse.Namespace) -> int:
         return 1
 
     body = {
-        "$schema": os.path.relpath(_schema_path(), folder),
+        "$schema": os.path.relpath(_study_schema(folder) or _schema_path(), folder),
         "description": args.description or f"Variant of {parent.stem}",
         "extends": os.path.relpath(parent, folder),
     }
     folder.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(body, indent=2) + "\n")
     print(f"wrote {target}; add the fields that differ from {parent}")
+    return 0
+
+
+def init(args: argparse.Namespace) -> int:
+    from netspec.init import init_study
+
+    try:
+        written = init_study(args.dir, args.title)
+    except FileExistsError as error:
+        print(f"netspec: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"wrote a study in {args.dir}/ ({plural(len(written), 'file')}): specs/, config/, profiles/"
+    )
+    print(f"run it:  cd {args.dir} && snakemake --cores 4")
+    print("then:    netspec results   (and outputs/report/index.html)")
     return 0
 
 
@@ -185,21 +218,127 @@ def results(args: argparse.Namespace) -> int:
         print(f"netspec: no outputs folder {args.outputs} (run snakemake first)", file=sys.stderr)
         return 1
     runs = finished_runs(args.outputs)
+    current = _current_runs(args.outputs)
+    if current is not None:  # the study's runs now, as on its page (not runs of removed specs)
+        runs = {name: run for name, run in runs.items() if name in current}
     if not runs:
         print(f"netspec: no finished runs in {args.outputs} yet", file=sys.stderr)
         return 1
-    sys.stdout.write(render(leaderboard(runs, args.by, args.sort), args.format))
+    sys.stdout.write(render(leaderboard(runs, args.by, args.sort), args.format, args.wide))
+    if args.format == "table":
+        print(_verdict_lines(args.outputs, runs))
     return 0
+
+
+def _verdict_lines(outputs: str, runs: dict[str, dict]) -> str:
+    """The study page's verdict in two lines: its top group, and the seeds a difference needs."""
+    from netspec.layout import read_study_record
+    from netspec.results.answer import terminal_line
+    from netspec.results.report import study_verdict_of
+
+    record = read_study_record(outputs) or {}
+    settings = record.get("config", {}).get("verdict", {})
+    found = study_verdict_of(
+        {n: r["metrics"] for n, r in runs.items()},
+        {n: r["record"] for n, r in runs.items()},
+        settings,
+    )
+    text = terminal_line(found.group, len(found.ranking))
+    smallest = 100 * found.smallest
+    if found.against_best and found.seeds_needed is not None:
+        text += f" (To find {smallest:g} point(s): about {found.seeds_needed} seeds per variant.)"
+    elif found.against_best and all(c.seeds >= 2 for c in found.against_best):
+        text += f" (To find {smallest:g} point(s): more test images than this study has.)"
+    import textwrap
+
+    from netspec.results.leaderboard import WIDTH
+
+    return "\n".join(textwrap.wrap(text, WIDTH))
+
+
+def _current_runs(outputs: str) -> set[str] | None:
+    """The runs the specs of the study that wrote `outputs` make now, or None when the folder
+    records no study (an older netspec) or its specs do not compile today."""
+    from netspec.layout import recorded_specs
+    from netspec.spec.study import load_study
+
+    specs = recorded_specs(outputs)
+    if specs is None:
+        return None
+    try:
+        return set(load_study(specs))
+    except SpecError as error:
+        print(
+            f"netspec: {specs} does not compile now ({error.problems[0]}); showing every "
+            f"finished run in {outputs}",
+            file=sys.stderr,
+        )
+        return None
+
+
+def study_specs(outputs: str, given: str | None) -> Path:
+    """The specs folder of the study in `outputs`: as given, else the one its study record
+    names (the workflow writes OUTPUTS/study.json), else ./specs."""
+    from netspec.layout import STUDY_RECORD, recorded_specs
+
+    if given is not None:
+        return Path(given)
+    recorded = recorded_specs(outputs)
+    if recorded is not None:
+        return recorded
+    if Path(outputs, STUDY_RECORD).exists():
+        raise SpecError.one(
+            str(Path(outputs, STUDY_RECORD)),
+            ["specs"],
+            "expected the specs folder of the study that wrote these outputs; it is gone "
+            "(name one with --specs)",
+        )
+    return Path("specs")
+
+
+def tensorboard(args: argparse.Namespace) -> int:
+    """TensorBoard on one study's runs: OUTPUTS/tensorboard/ holds a link to each run's event
+    files (the runs OUTPUTS/study.json names), so a study whose outputs folder holds another's
+    (outputs/ holds outputs/digits_sweep/) stays apart."""
+    import shlex
+    import shutil
+
+    from netspec.layout import read_study_record
+
+    outputs = Path(args.outputs)
+    record = read_study_record(outputs)
+    runs = (
+        record["runs"] if record else sorted(p.parent.name for p in outputs.glob("*/tensorboard"))
+    )
+    board = outputs / "tensorboard"
+    found = [run for run in runs if (outputs / run / "tensorboard").is_dir()]
+    if not found:
+        print(f"netspec: no run in {outputs} has TensorBoard files yet", file=sys.stderr)
+        return 1
+    if board.is_symlink() or (board.exists() and not board.is_dir()):
+        print(f"netspec: {board} is not a folder netspec made; remove it", file=sys.stderr)
+        return 1
+    board.mkdir(exist_ok=True)
+    for link in board.iterdir():  # only links netspec made: a run gone from the study leaves
+        if link.is_symlink():
+            link.unlink()
+    for run in found:
+        (board / run).symlink_to(Path("..") / run / "tensorboard", target_is_directory=True)
+    command = ["tensorboard", "--logdir", str(board), *args.tensorboard_args]
+    if args.print:
+        print(shlex.join(command))
+        return 0
+    if shutil.which("tensorboard") is None:
+        print("netspec: no tensorboard command on PATH (pip install tensorboard)", file=sys.stderr)
+        return 1
+    os.execvp(command[0], command)
 
 
 def status(args: argparse.Namespace) -> int:
     from netspec.spec.study import load_study
     from netspec.status import study_status
 
-    specs = args.specs
-    if specs is None:  # the outputs' own study: its sibling specs folder, else ./specs
-        sibling = Path(args.outputs).resolve().parent / "specs"
-        specs = sibling if sibling.is_dir() else "specs"
+    specs = study_specs(args.outputs, args.specs)
     found = study_status(load_study(specs), args.outputs)
     if args.format == "json":
         rows = [{"run": s.run, "state": s.state, "changes": s.changes} for s in found]
@@ -220,9 +359,21 @@ def status(args: argparse.Namespace) -> int:
 
 def schema(args: argparse.Namespace) -> int:
     from netspec.spec.schema import schema_text
+    from netspec.spec.validation import checked_schema
 
+    checked_schema()  # a keyword validation cannot explain is refused here too
     sys.stdout.write(schema_text())
     return 0
+
+
+def _study_schema(folder: Path) -> Path | None:
+    """The study's own copy of the spec schema (schemas/spec.schema.json, which netspec init
+    writes), in the folder or one above it: a path that survives a clone, unlike the package's."""
+    for parent in [folder.resolve(), *folder.resolve().parents][:3]:
+        candidate = parent / "schemas" / "spec.schema.json"
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def _schema_path() -> Path:
@@ -237,6 +388,12 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="netspec", description=__doc__)
     root.add_argument("--version", action="version", version=f"netspec {__version__}")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = commands.add_parser(
+        "init", help="start a study in a new folder: specs, config, profiles, a Snakefile"
+    )
+    p.add_argument("dir", help="the new study's folder (absent or empty)")
+    p.add_argument("--title", help="the study page's title (default: the folder's name)")
+    p.set_defaults(run=init)
     p = commands.add_parser("validate", help="check spec files or folders; list every problem")
     p.add_argument(
         "paths", nargs="*", default=["specs"], type=Path, help="spec files or folders (specs)"
@@ -246,9 +403,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("spec", type=spec_path, help="a spec file, or a spec's id in specs/")
     p.set_defaults(run=show)
     p = commands.add_parser(
-        "expand", help="the variants a spec makes (a sweep's points) and what each sets"
+        "expand", help="the variants specs make (a sweep's points) and what each sets"
     )
-    p.add_argument("spec", type=spec_path, help="a spec file, or a spec's id in specs/")
+    p.add_argument("spec", nargs="+", type=spec_path, help="spec files, or specs' ids in specs/")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output (text)")
     p.set_defaults(run=expand_command)
     p = commands.add_parser("new", help="write a new spec that extends another")
@@ -284,17 +441,34 @@ def parser() -> argparse.ArgumentParser:
         help="rank by selected validation accuracy (how the study picks its winner), by test "
         "accuracy, or by name",
     )
+    p.add_argument(
+        "--wide",
+        action="store_true",
+        help="every varying spec field, however wide (default: fit 100 columns)",
+    )
     p.set_defaults(run=results)
     p = commands.add_parser(
         "status", help="every run as done, stale (and what changed), new, running or failed"
     )
     p.add_argument("outputs", nargs="?", default="outputs", help="the outputs folder (outputs)")
     p.add_argument(
-        "--specs", help="the specs folder (default: the one beside OUTPUTS, else ./specs)"
+        "--specs", help="the specs folder (default: the one OUTPUTS/study.json names, else ./specs)"
     )
     p.add_argument("--all", action="store_true", help="list the done runs too")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output (text)")
     p.set_defaults(run=status)
+    p = commands.add_parser(
+        "tensorboard", help="TensorBoard on one study's runs (not every study under a folder)"
+    )
+    p.add_argument("outputs", nargs="?", default="outputs", help="the outputs folder (outputs)")
+    p.add_argument("--print", action="store_true", help="print the command instead of running it")
+    p.add_argument(
+        "tensorboard_args",
+        nargs="*",
+        metavar="-- ARG",
+        help="after --, passed on to tensorboard (netspec tensorboard -- --port 6007)",
+    )
+    p.set_defaults(run=tensorboard)
     p = commands.add_parser(
         "schema",
         help="print the spec JSON Schema generated from netspec's declarations "

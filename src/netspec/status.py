@@ -10,11 +10,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from netspec import layout
 from netspec.spec.diff import MISSING, differences
 from netspec.spec.experiment import Experiment
 from netspec.train.resume import LOCK_FILE  # held while a run trains (numpy, no TensorFlow)
-
-STUDY_FOLDERS = {"data", "plots", "report", "logs", "benchmarks"}
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def _read(path: Path) -> dict | None:
 def run_status(experiment: Experiment, folder: Path) -> RunStatus:
     if _training(folder):
         return RunStatus(experiment.id, "running")
-    metrics, record = _read(folder / "metrics.json"), _read(folder / "run.json")
+    metrics, record = _read(folder / layout.METRICS), _read(folder / layout.RUN)
     if metrics is None or record is None:
         return RunStatus(experiment.id, "new")
     if record.get("digest") != experiment.digest:
@@ -82,7 +81,7 @@ def study_status(experiments: dict[str, Experiment], outputs: str | Path) -> lis
     found = [run_status(e, outputs / name) for name, e in experiments.items()]
     if outputs.is_dir():
         for folder in sorted(outputs.iterdir()):
-            known = folder.name in experiments or folder.name in STUDY_FOLDERS
-            if not known and folder.is_dir() and (folder / "run.json").is_file():
+            known = folder.name in experiments or folder.name in layout.STUDY_FOLDERS
+            if not known and folder.is_dir() and (folder / layout.RUN).is_file():
                 found.append(RunStatus(folder.name, "removed", ["no spec makes this run now"]))
     return found

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +30,7 @@ class DatasetInfo:
 
 @dataclass(frozen=True)
 class DatasetKind:
-    """A registered dataset. `read(folder)` parses its files from Keras' cache folder
+    """A registered dataset. readers.`reader`(folder) parses its files from Keras' cache folder
     (`$KERAS_HOME/datasets`); `keras_module` names the `keras.datasets` loader that downloads
     them when they are missing (None: bundled data, nothing to download)."""
 
@@ -43,7 +42,7 @@ class DatasetKind:
     test_samples: int
     pixel_max: int  # the raw intensity that scales to 1.0
     cache_files: tuple[str, ...]  # relative to the cache folder
-    read: Callable[[Path], Arrays]
+    reader: str  # the name of its function in netspec.data.readers (imported only to read)
     keras_module: str | None = None
 
     @property
@@ -98,23 +97,6 @@ class DataSource:
         """The user's files this source reads (inputs of the data job)."""
         return [] if self.npz is None else [self.npz]
 
-    def info(self, file: str, where: tuple) -> DatasetInfo:
-        """Shape, classes and size; an npz file's from its headers (`file`/`where` blame errors)."""
-        if self.name is not None:
-            return DATASETS[self.name].info
-        from netspec.data.readers import npz_info
-
-        return npz_info(self.npz, self.num_classes, file, where)
-
-    def load(self) -> tuple[Arrays, float]:
-        """The raw arrays and the intensity that scales to 1.0."""
-        from netspec.data import readers
-
-        if self.name is None:
-            return readers.read_user_npz(self.npz)
-        kind = DATASETS[self.name]
-        return readers.read_registered(kind, keras_cache()), kind.pixel_max
-
 
 FASHION_FILES = (
     "train-images-idx3-ubyte.gz",
@@ -125,18 +107,6 @@ FASHION_FILES = (
 # Where keras.datasets.cifar10 extracts its archive inside the cache (Keras 3).
 CIFAR_FOLDER = "cifar-10-batches-py-target/cifar-10-batches-py"
 CIFAR_FILES = (*(f"data_batch_{i}" for i in range(1, 6)), "test_batch")
-
-
-def reader(name: str) -> Callable[[Path], Arrays]:
-    """netspec.data.readers.NAME, imported when first called: planning needs no numpy."""
-
-    def read(cache: Path) -> Arrays:
-        from netspec.data import readers
-
-        return getattr(readers, name)(cache)
-
-    read.__name__ = name
-    return read
 
 
 def _register_builtins() -> None:
@@ -150,7 +120,7 @@ def _register_builtins() -> None:
             test_samples=450,
             pixel_max=16,
             cache_files=(),
-            read=reader("read_digits"),
+            reader="read_digits",
         )
     )
     DATASETS.register(
@@ -163,7 +133,7 @@ def _register_builtins() -> None:
             test_samples=10000,
             pixel_max=255,
             cache_files=("mnist.npz",),
-            read=reader("read_mnist"),
+            reader="read_mnist",
             keras_module="mnist",
         )
     )
@@ -177,7 +147,7 @@ def _register_builtins() -> None:
             test_samples=10000,
             pixel_max=255,
             cache_files=tuple(f"fashion-mnist/{name}" for name in FASHION_FILES),
-            read=reader("read_fashion_mnist"),
+            reader="read_fashion_mnist",
             keras_module="fashion_mnist",
         )
     )
@@ -191,7 +161,7 @@ def _register_builtins() -> None:
             test_samples=10000,
             pixel_max=255,
             cache_files=tuple(f"{CIFAR_FOLDER}/{name}" for name in CIFAR_FILES),
-            read=reader("read_cifar10"),
+            reader="read_cifar10",
             keras_module="cifar10",
         )
     )

@@ -8,13 +8,14 @@ from pathlib import Path
 import numpy as np
 
 from netspec.data.kinds import DataSource
+from netspec.data.readers import load
 
 
 def prepare(source: str | dict, target: str | Path) -> dict:
     """Load a dataset (a spec's `data.dataset` value) and write it for every experiment: images
     with a channel axis, labels as int64, and the factor that scales pixels to [0, 1] (kept
     apart, so 8-bit images stay uint8 on disk, a quarter of their float32 size)."""
-    (x_train, y_train, x_test, y_test), peak = DataSource.of(source).load()
+    (x_train, y_train, x_test, y_test), peak = load(DataSource.of(source))
     x_train, x_test = (x if x.ndim == 4 else x[..., None] for x in (x_train, x_test))
     compact = np.issubdtype(x_train.dtype, np.integer) and peak <= 255
     dtype = np.uint8 if compact else np.float32

@@ -13,10 +13,13 @@ import numpy as np
 from netspec.data.kinds import (
     CIFAR_FILES,
     CIFAR_FOLDER,
+    DATASETS,
     FASHION_FILES,
     Arrays,
     DatasetInfo,
     DatasetKind,
+    DataSource,
+    keras_cache,
     not_loadable,
 )
 from netspec.errors import SpecError
@@ -31,12 +34,20 @@ PICKLE_GLOBALS = {
 }
 
 
+def load(source: DataSource) -> tuple[Arrays, float]:
+    """The raw arrays a spec's `data.dataset` names, and the intensity that scales to 1.0."""
+    if source.name is None:
+        return read_user_npz(source.npz)
+    kind = DATASETS[source.name]
+    return read_registered(kind, keras_cache()), kind.pixel_max
+
+
 def read_registered(kind: DatasetKind, cache: Path) -> Arrays:
     """A registered dataset from Keras' cache, parsed by netspec; Keras downloads the files only
     when they are missing. Any failure becomes one SpecError that says where the files belong."""
     try:
         if all((cache / name).is_file() for name in kind.cache_files):
-            arrays = kind.read(cache)
+            arrays = globals()[kind.reader](cache)
         else:
             arrays = _keras_download(kind.keras_module)
     except SpecError:

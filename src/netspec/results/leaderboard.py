@@ -6,13 +6,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import textwrap
 from pathlib import Path
 
+from netspec import layout
+from netspec.results.answer import terminal_line
 from netspec.results.report import rank
 from netspec.results.study import read_result
 from netspec.results.table import status, varying_fields
 from netspec.results.variants import repeated, variant_scores
 from netspec.spec.diff import flatten
+from netspec.text import aligned
 
 SORTS = ("validation", "test", "name")
 
@@ -21,7 +25,7 @@ def finished_runs(outputs: str | Path) -> dict[str, dict]:
     """Run id -> {"metrics", "record"} for every run folder under `outputs` that has both."""
     found = {}
     for folder in sorted(Path(outputs).iterdir()):
-        metrics, record = folder / "metrics.json", folder / "run.json"
+        metrics, record = folder / layout.METRICS, folder / layout.RUN
         if folder.is_dir() and metrics.is_file() and record.is_file():
             found[folder.name] = {"metrics": read_result(metrics), "record": read_result(record)}
     return found
@@ -119,14 +123,86 @@ def _text_rows(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
             value = _cell(key, row[key])
             spread = row.get(key.replace("accuracy", "sd")) if key.endswith("accuracy") else None
             if value and spread is not None:
-                value += f" ± {_number(spread)}"
+                value += f" ±{_number(spread)}"
             line.append(value)
         cells.append(line)
     return columns, cells
 
 
-def render(rows: list[dict], form: str = "table") -> str:
-    """The rows as an aligned table, markdown, CSV or JSON."""
+# the leaderboard's own columns; every other column is a spec field that varies in the study
+OWN_COLUMNS = {"rank", "variant", "n", "left_out", "run", "seed", "epoch", "status", *SCORES}
+KINDS = ("model.template", "optimizer.name")  # fields that decide which other fields apply
+WIDTH = 100  # `netspec results` fits a terminal this wide unless --wide
+
+
+def kind_only_fields(rows: list[dict]) -> list[str]:
+    """Spec fields that vary only because a kind does: set for some model templates (or
+    optimizers) and not others, with one value wherever set (an MLP has no pool_size, Adam no
+    momentum). A field set in some variants of one kind and not others (dropout) is a real
+    difference and stays."""
+    if not rows:
+        return []
+    kinds = [kind for kind in KINDS if kind in rows[0]]
+    folded = []
+    for key in rows[0]:
+        if key in OWN_COLUMNS or key in kinds:
+            continue
+        values = {json.dumps(row[key]) for row in rows if row[key] is not None}
+        if len(values) != 1 or all(row[key] is not None for row in rows):
+            continue
+        for kind in kinds:
+            present: dict[str, set[bool]] = {}
+            for row in rows:
+                present.setdefault(json.dumps(row[kind]), set()).add(row[key] is not None)
+            if all(len(found) == 1 for found in present.values()):
+                folded.append(key)
+                break
+    return folded
+
+
+def _same_columns(rows: list[dict], folded: list[str]) -> dict[str, str]:
+    """Spec columns equal to an earlier one in every row (l2.kernel beside l2.bias): shown once."""
+    fields = [k for k in rows[0] if k not in OWN_COLUMNS and k not in KINDS and k not in folded]
+    same: dict[str, str] = {}
+    for i, key in enumerate(fields):
+        for twin in fields[:i]:
+            if twin not in same and all(row[key] == row[twin] for row in rows):
+                same[key] = twin
+                break
+    return same
+
+
+def _short_names(columns: list[str]) -> list[str]:
+    """`model.dropout` as `dropout`, `model.l2.bias` as `l2.bias`: the section left out where
+    no other column then reads the same."""
+    named = {"rank": "#", "model.template": "model", "optimizer.name": "optimizer"}
+    short = [named.get(column) or column.split(".", 1)[-1] for column in columns]
+    return [
+        name
+        if short.count(name) == 1 and (column not in OWN_COLUMNS or column in named)
+        else column
+        for column, name in zip(columns, short, strict=True)
+    ]
+
+
+def _fitted(columns: list[str], cells: list[list[str]], width: int) -> tuple[list, list, int]:
+    """Spec-field columns dropped from the right until the table fits `width`."""
+    dropped = 0
+    while True:
+        text = aligned(columns, cells)
+        fields = [i for i, column in enumerate(columns) if column not in OWN_COLUMNS]
+        if max(map(len, text.splitlines())) <= width or not fields:
+            return columns, cells, dropped
+        last = fields[-1]
+        columns = columns[:last] + columns[last + 1 :]
+        cells = [line[:last] + line[last + 1 :] for line in cells]
+        dropped += 1
+
+
+def render(rows: list[dict], form: str = "table", wide: bool = False) -> str:
+    """The rows as an aligned table, markdown, CSV or JSON. The table fits WIDTH columns unless
+    `wide`: fields that vary only with the model kind are folded into the model template's
+    column, names lose their section, and what still does not fit is named, not shown."""
     if form == "json":
         return json.dumps(rows, indent=2) + "\n"
     if not rows:
@@ -139,27 +215,54 @@ def render(rows: list[dict], form: str = "table") -> str:
             {k: v if k in SCORES else _cell(k, v) for k, v in row.items()} for row in rows
         )
         return buffer.getvalue()
-    columns, cells = _text_rows(rows)
+    from tabulate import tabulate
+
     if form == "markdown":
-        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in line) + " |" for line in cells]
-        return "\n".join(lines) + "\n"
-    widths = [max(len(c) for c in column) for column in zip(columns, *cells, strict=True)]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in [columns, *cells]
-    ]
-    return "\n".join(lines) + "\n"
+        columns, cells = _text_rows(rows)
+        cells = [[cell.replace("|", "\\|") for cell in line] for line in cells]
+        return tabulate(cells, columns, tablefmt="github", disable_numparse=True) + "\n"
+    folded = [] if wide else kind_only_fields(rows)
+    same = {} if wide else _same_columns(rows, folded)
+    folded += list(same)
+    if not wide and all(not row.get("left_out") for row in rows):
+        folded.append("left_out")  # no run left out: a column of zeros says nothing
+    seeds = {row["n"] for row in rows} if "n" in rows[0] else set()
+    if not wide and len(seeds) == 1:
+        folded.append("n")  # said once, under the table
+    kinds = [key for key in KINDS if key in rows[0]]  # the kinds first: the last to be dropped
+    order = [k for k in rows[0] if k in OWN_COLUMNS] + kinds
+    order += [k for k in rows[0] if k not in order]
+    columns, cells = _text_rows([{k: row[k] for k in order if k not in folded} for row in rows])
+    folded = [key for key in folded if key not in ("left_out", "n")]
+    notes = [f"n = {seeds.pop()} runs per variant"] if not wide and len(seeds) == 1 else []
+    folded = [key for key in folded if key not in same]
+    if folded:
+        notes.append(f"{', '.join(folded)}: set by the model or optimizer kind alone")
+    notes += [f"{key} as {twin}" for key, twin in same.items()]
+    if not wide:
+        columns, cells, dropped = _fitted(_short_names(columns), cells, WIDTH)
+        if dropped:
+            notes.append(f"{dropped} more varying field{'s' if dropped != 1 else ''} not shown")
+    text = aligned(columns, cells)
+    if notes:
+        note = f"({'; '.join(notes)}: netspec results --wide shows every column)"
+        text += "\n" + "\n".join(textwrap.wrap(note, WIDTH))
+    return text + "\n"
 
 
 def closing_line(outputs: str | Path) -> str:
-    """What the terminal says when a study has run: its winner and where to look."""
-    page = Path(outputs) / "report" / "index.html"
+    """What the terminal says when a study has run: its top group and where to look."""
+    page = Path(outputs) / layout.REPORT_PAGE
     try:
-        with open(Path(outputs) / "report" / "results.csv", encoding="utf-8") as handle:
-            first = next(csv.DictReader(handle))
-        winner = first["variant"] if first["kind"] == "variant" else first["experiment"]
-        said = f"The winner on validation: {winner}. "
-    except (OSError, StopIteration, KeyError):
+        with open(Path(outputs) / layout.RESULTS_CSV, encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        kind = "variant" if any(row["kind"] == "variant" for row in rows) else "run"
+        name = "variant" if kind == "variant" else "experiment"
+        group = [row[name] for row in rows if row["kind"] == kind and row["top_group"] == "true"]
+        ranked = sum(row["kind"] == kind for row in rows) if kind == "variant" else None
+        ranked = ranked or len({row["variant"] for row in rows if row["kind"] == "run"})
+        said = f"{terminal_line(group, ranked)} " if group else ""
+    except (OSError, KeyError):
         said = ""
-    return f"{said}The study's page: {page} (the leaderboard in the terminal: netspec results)"
+    command = "netspec results" + ("" if Path(outputs) == Path("outputs") else f" {outputs}")
+    return f"{said}The study's page: {page} (the leaderboard in the terminal: {command})"

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
+from netspec import layout
 from netspec.errors import SpecError
 from netspec.results.study import read_result
+from netspec.results.verdict import pack
 
 
 def best_epoch(history: dict) -> int | None:
@@ -63,6 +65,8 @@ def prediction_scores(y_true: np.ndarray, y_prob: np.ndarray) -> dict:
     classes = y_prob.shape[1]
     if not np.isfinite(y_prob).all():
         return {
+            "test_correct": None,
+            "test_images": len(y_true),
             "test_accuracy": None,
             "test_loss": None,
             "confusion_matrix": None,
@@ -79,6 +83,9 @@ def prediction_scores(y_true: np.ndarray, y_prob: np.ndarray) -> dict:
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
     picked = y_prob[np.arange(len(y_true)), y_true]
     return {
+        # which test images it got right: the report resamples images as well as seeds
+        "test_correct": pack(y_pred == y_true),
+        "test_images": len(y_true),
         "test_accuracy": float((y_pred == y_true).mean()),
         "test_loss": float(-np.log(np.clip(picked, 1e-7, 1.0)).mean()),
         "confusion_matrix": matrix.tolist(),
@@ -122,8 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(parser.parse_args(argv).folder)
     try:
         metrics_job(
-            *(folder / f for f in ("history.json", "predictions.npz", "run.json")),
-            folder / "metrics.json",
+            *(folder / f for f in (layout.HISTORY, layout.PREDICTIONS, layout.RUN)),
+            folder / layout.METRICS,
         )
     except SpecError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -14,28 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
+from netspec.results.canvas import DEFAULTS, plain, pyplot
 from netspec.results.metrics import best_epoch, best_val_accuracy
 from netspec.results.page import colour
 from netspec.results.study import Figures, Run, StudyResults
+from netspec.results.sweeps import sweep_plots
 from netspec.results.variants import rank_key
 
-DEFAULTS = {"dpi": 100, "width": 10.0, "height": 4.0}
 TOP = 20  # the leaderboard figure shows at most this many experiments (the report has them all)
 COLOURS = 10  # the comparison figure colours at most this many (matplotlib's default palette)
-
-
-def pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only: no display on a cluster node
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def plain(text: str) -> str:
-    """Text shown as written: a `$` would otherwise start matplotlib's math mode."""
-    return text.replace("$", r"\$")
 
 
 def _figure(settings: dict, panels: int = 2):
@@ -197,7 +184,7 @@ def accuracy_bars(
     if len(ranked) > TOP:
         notes.append(f"the best {TOP} of {len(ranked)}; all in the report's table")
     if len(shown) > 1 and round(shown[-1][1][0], 12) == round(shown[-2][1][0], 12):
-        notes.append("the top two tie on accuracy: ranked by validation loss")
+        notes.append("the top two tie on accuracy: a tie, listed by name")
     axis.set_title("Leaderboard" + (f" ({'; '.join(notes)})" if notes else ""))
     _save(plt, fig, path, settings)
 
@@ -274,8 +261,6 @@ def plots_job(study: StudyResults, settings: dict, cache: str | Path, workers: i
     accuracy_bars(scores, study.figures.bars, settings)
     print(f"study plots: {study.figures.comparison}, {study.figures.bars}", flush=True)
     if study.figures.sweeps is not None:
-        from netspec.results.sweeps import sweep_plots
-
         drawn = sweep_plots(study.runs, study.figures.sweeps, settings)
         if drawn:
             print(f"sweep plots: {', '.join(drawn)} in {study.figures.sweeps}", flush=True)

@@ -10,14 +10,13 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
-import numpy as np
-
 from netspec.errors import plural
+from netspec.results import answer
 from netspec.results.page import SCRIPT, STYLE, colour, shade
-from netspec.results.statistics import LEVEL, PairedTest, mcnemar_exact
 from netspec.results.study import StudyResults
 from netspec.results.table import write_csv
-from netspec.results.variants import repeated, variant_scores, variants_table, variants_verdict
+from netspec.results.variants import repeated, variant_scores, variants_table
+from netspec.results.verdict import SMALLEST, accuracy_interval, evidence, study_verdict
 
 # Past this many experiments the page links the rest of the curves instead of embedding them:
 # each embedded curve is tens of kB of base64, and a page of thousands would not open.
@@ -25,53 +24,15 @@ EMBEDDED_CURVES = 50
 
 
 def rank(metrics: dict[str, dict]) -> list[str]:
-    """Experiment ids, best validation accuracy first, ties broken by lower validation loss at
-    the best epoch; diverged or unscored runs last."""
+    """Experiment ids, best validation accuracy first, then by name (no other metric breaks a
+    tie: the verdict says who is tied); diverged or unscored runs last."""
 
     def key(name):
         accuracy = metrics[name].get("best_val_accuracy")
-        loss = metrics[name].get("best_val_loss")
         failed = bool(metrics[name].get("diverged")) or accuracy is None
-        return (failed, -(accuracy or 0), loss is None, loss or 0, name)
+        return (failed, -(accuracy or 0), name)
 
     return sorted(metrics, key=key)
-
-
-def verdict(order: list[str], metrics: dict[str, dict], test: PairedTest | None = None) -> str:
-    """Who won on validation and by how much, then whether the margin is real: an exact
-    McNemar test of the winner against the runner-up on their test-set predictions."""
-    if not order or metrics[order[0]].get("best_val_accuracy") is None:
-        return "No experiment produced a validation score."
-    best = metrics[order[0]]
-    text = f"<b>{escape(order[0])}</b> won with validation accuracy {best['best_val_accuracy']:.4f}"
-    runner = metrics[order[1]] if len(order) > 1 else {}
-    if runner.get("best_val_accuracy") is None:
-        return text + "."
-    margin = best["best_val_accuracy"] - runner["best_val_accuracy"]
-    samples = best.get("validation_samples")
-    if round(margin * (samples or 1e6)) == 0:
-        text += (
-            f", tied on accuracy with <b>{escape(order[1])}</b> and ahead on validation "
-            f"loss ({best['best_val_loss']:.4f} vs {runner['best_val_loss']:.4f})"
-        )
-    else:
-        text += f", {100 * margin:.2f} points ahead of <b>{escape(order[1])}</b>"
-        if samples:
-            text += f" ({margin * samples:.0f} of {samples} validation samples)"
-    text += "."
-    if test is None:
-        return text + " Their test predictions are missing, so the margin was not tested."
-    if test.only_first + test.only_second == 0:
-        return text + f" On the {test.images} test images they make exactly the same mistakes."
-    answer = "is" if test.distinguishable else "is not"
-    return text + (
-        f" On the {test.images} test images they disagree on "
-        f"{test.only_first + test.only_second}: the winner alone is right on {test.only_first}, "
-        f"the runner-up alone on {test.only_second}. An exact McNemar test gives "
-        f"p = {test.p_value:.3g}: the difference <b>{answer} distinguishable from chance</b> at "
-        f"the {LEVEL:.0%} level. Each variant ran once, with one seed: how much the ranking moves "
-        "from seed to seed is not measured."
-    )
 
 
 OPTIMISTIC_MARK = "<sup>†</sup>"
@@ -269,13 +230,12 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
         metrics_by[name]["validation_samples"] = runs_by[name]["samples"]["validation"]
     order = rank(metrics_by)
     scores = variant_scores(metrics_by, infos_by)
-    if repeated(scores):
-        headline = variants_verdict(scores)
-        variants = f"<h2>Variants, over their seeds</h2>{variants_table(scores)}"
-        winner = scores[0].variant if scores and scores[0].validation else None
-    else:
-        headline, variants = verdict(order, metrics_by, _paired_test(order, runs)), ""
-        winner = None
+    found = study_verdict_of(metrics_by, runs_by, study.verdict)
+    headline = answer.headline(found, _selection_words(metrics_by))
+    variants = (
+        f"<h2>Variants, over their seeds</h2>{variants_table(scores)}" if repeated(scores) else ""
+    )
+    winner = found.alone
     figures = study.figures
     sections = "".join(
         _experiment_section(
@@ -297,8 +257,9 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
         f"{plural(len({i.get('variant', n) for n, i in infos_by.items()}), 'variant')}, "
         "report written "
         f"{datetime.now(UTC).isoformat(timespec='seconds')}</p>"
-        f"<p>{headline}</p>{_optimism(metrics_by)}{variants}"
-        f"{_sweeps(study, infos_by, scores)}"
+        f"<p class='headline' data-top-group='{escape(' '.join(found.group))}'>{headline}</p>"
+        f"{_optimism(metrics_by)}{answer.verdict_section(found)}{variants}"
+        f"{_sweeps(study, infos_by, scores, _evidence(metrics_by, runs_by))}"
         f"<h2>Leaderboard</h2>{_leaderboard(order, metrics_by, infos_by, runs_by, winner)}"
         f"{_image(figures.bars, 'best validation accuracy per experiment')}"
         "<h2>Validation curves</h2>"
@@ -311,11 +272,42 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
         name: {"metrics": metrics_by[name], "info": infos_by[name], "record": runs_by[name]}
         for name in names
     }
-    write_csv(csv_path, order, results, scores if repeated(scores) else None)
+    write_csv(csv_path, order, results, scores if repeated(scores) else None, found.group)
 
 
-def _sweeps(study: StudyResults, infos: dict[str, dict], scores: list) -> str:
-    """Each sweep's figure, with its best point on mean validation accuracy over seeds."""
+def study_verdict_of(metrics: dict[str, dict], records: dict[str, dict], settings: dict):
+    """The verdict over every scored run (metrics.json and run.json by run id), with the
+    study's `verdict` settings (config: smallest_difference, baseline)."""
+    selected = {m.get("selected_by", "val_accuracy") for m in metrics.values()}
+    found = study_verdict(
+        _evidence(metrics, records),
+        lower_is_better=selected == {"val_loss"},
+        smallest=settings.get("smallest_difference", SMALLEST),
+        baseline=settings.get("baseline"),
+    )
+    if any(m.get("validation") == "test" for m in metrics.values()):
+        found.notes.append(
+            "Selection and comparison use the same images here (validation is the test set): "
+            "the first on validation has a head start on test, so this group is optimistic. "
+            'A held-out split ("validation": 0.2) keeps the test set for the comparison alone.'
+        )
+    return found
+
+
+def _evidence(metrics: dict[str, dict], records: dict[str, dict]) -> list:
+    runs = [evidence(metrics[name], records[name]) for name in metrics]
+    return [run for run in runs if run is not None]
+
+
+def _selection_words(metrics: dict[str, dict]) -> str:
+    selected = {m.get("selected_by", "val_accuracy") for m in metrics.values()}
+    return "validation loss" if selected == {"val_loss"} else "validation accuracy"
+
+
+def _sweeps(study: StudyResults, infos: dict[str, dict], scores: list, runs: list) -> str:
+    """Each sweep's figure, its best point on mean validation accuracy over seeds (optimistic:
+    the best of many on validation) with its test accuracy's interval, and the sweep's own top
+    group by the study's verdict."""
     folder = study.figures.sweeps
     sweeps: dict[str, set] = {}
     for info in infos.values():
@@ -334,28 +326,21 @@ def _sweeps(study: StudyResults, infos: dict[str, dict], scores: list) -> str:
             best = (
                 f" Best point on mean validation accuracy: <b>{escape(top.variant)}</b> "
                 f"({sets}): {top.validation.mean:.4f} over {top.validation.n} "
-                f"run{'s' if top.validation.n != 1 else ''}."
+                f"run{'s' if top.validation.n != 1 else ''}, <b>optimistic</b>: the best of "
+                f"{len(points)} points on the same validation images."
             )
+            mine = {r.seed: r.correct for r in runs if r.variant == top.variant}
+            missing = any(correct is None for correct in mine.values())
+            interval = None if missing else accuracy_interval(mine)
+            if interval is not None:
+                best += (
+                    f" Its test accuracy, measured once: {interval[0]:.2f}% "
+                    f"[{interval[1]:.2f}, {interval[2]:.2f}] (95%, seeds and images resampled)."
+                )
+            found = study_verdict([r for r in runs if r.variant in points])
+            if found.group:
+                best += f" Top group within the sweep: {escape(answer.group_words(found.group))}."
         image = Path(folder) / f"{name}.png" if folder is not None else None
         figure = _image(image, f"sweep {name}") if image is not None and image.exists() else ""
         parts.append(f"<h3>Sweep {escape(name)}</h3><p>{len(points)} points.{best}</p>{figure}")
     return "<h2>Sweeps</h2>" + "".join(parts) if parts else ""
-
-
-def _paired_test(order: list[str], runs: dict) -> PairedTest | None:
-    """The exact McNemar test of the first two in `order`, on their test-set predictions."""
-    if len(order) < 2:
-        return None
-    try:
-        loaded = []
-        for name in order[:2]:
-            with np.load(Path(runs[name].folder) / "predictions.npz") as arrays:
-                loaded.append((arrays["y_true"], arrays["y_prob"]))
-    except (OSError, KeyError, ValueError):
-        return None
-    (y_true, first), (other_true, second) = loaded
-    if not np.array_equal(y_true, other_true) or not (
-        np.isfinite(first).all() and np.isfinite(second).all()
-    ):
-        return None  # different test sets, or no predictions: nothing to pair
-    return mcnemar_exact(y_true, first.argmax(1), second.argmax(1))

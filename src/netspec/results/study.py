@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from netspec import layout
 from netspec.errors import SpecError
 
 
@@ -26,7 +27,7 @@ class Run:
 
     @property
     def history_file(self) -> Path:
-        return Path(self.folder) / "history.json"
+        return Path(self.folder) / layout.HISTORY
 
     @cached_property
     def history(self) -> dict:
@@ -34,12 +35,12 @@ class Run:
 
     @cached_property
     def metrics(self) -> dict:
-        return read_result(Path(self.folder) / "metrics.json")
+        return read_result(Path(self.folder) / layout.METRICS)
 
     @cached_property
     def record(self) -> dict:
         """run.json: provenance."""
-        return read_result(Path(self.folder) / "run.json")
+        return read_result(Path(self.folder) / layout.RUN)
 
 
 def read_result(path: str | Path) -> dict:
@@ -78,6 +79,7 @@ class StudyResults:
     title: str
     runs: tuple[Run, ...]
     figures: Figures
+    verdict: dict = field(default_factory=dict)  # config `verdict`: smallest_difference, baseline
 
 
 def study_at(outputs: str | Path, infos: list[dict], title: str = "") -> StudyResults:

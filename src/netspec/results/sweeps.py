@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from netspec.results.canvas import DEFAULTS, plain, pyplot
 from netspec.results.metrics import best_val_accuracy
-from netspec.results.plots import DEFAULTS, plain, pyplot
 from netspec.results.study import Run
 
 LINES = 8  # past this many combinations of the other fields, a panel shows the marginal only

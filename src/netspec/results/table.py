@@ -17,6 +17,7 @@ COLUMNS = [
     "rank",
     "experiment",
     "variant",
+    "top_group",  # true for the variants of the verdict's top group
     "seed",
     "status",  # ok, or why the run is left out of its variant's means
     "n",
@@ -58,9 +59,11 @@ def write_csv(
     order: list[str],
     results: dict[str, dict],
     scores: list[VariantScore] | None = None,
+    group: list[str] = (),
 ) -> None:
     """`results`: run id -> {"metrics", "info", "record"}; `order`: run ids ranked; `scores`:
-    the variants ranked (rows only when some variant has several runs)."""
+    the variants ranked (rows only when some variant has several runs); `group`: the verdict's
+    top group (netspec.results.verdict), marked on every row of its variants."""
     fields = varying_fields([results[name]["info"]["spec"] for name in order])
     flat = {name: flatten(results[name]["info"]["spec"]) for name in order}
     with open(path, "w", newline="", encoding="utf-8") as handle:
@@ -72,6 +75,7 @@ def write_csv(
                 "kind": "variant",
                 "rank": position,
                 "variant": score.variant,
+                "top_group": _cell(score.variant in group),
                 "status": f"{len(score.failed)} of {len(score.runs)} runs left out"
                 if score.failed
                 else "ok",
@@ -104,6 +108,7 @@ def write_csv(
                     "rank": position,
                     "experiment": name,
                     "variant": info.get("variant", name),
+                    "top_group": _cell(info.get("variant", name) in group),
                     "seed": info.get("seed"),
                     "status": status(metrics),
                     **{key: metrics.get(key) for key in SCORES},

@@ -7,6 +7,8 @@ its sweep), `compile_spec(path)` the one of a plain spec, `compile_run(path, run
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import dataclasses
 import os
 from pathlib import Path
@@ -20,7 +22,12 @@ from netspec.spec.experiment import ID_PATTERN, Experiment, expand, experiment_i
 from netspec.spec.inference import infer
 from netspec.spec.loading import PROSE, Resolved, display, resolve
 from netspec.spec.templates import lower
-from netspec.spec.validation import schema_problems, section_problems, with_defaults
+from netspec.spec.validation import (
+    defaults_of,
+    schema_problems,
+    section_problems,
+    with_defaults,
+)
 
 
 def compile_spec(path: Path | str, base: bool = False) -> Experiment:
@@ -122,24 +129,62 @@ def _compile(path: Path, resolved: Resolved, problems: list[Problem]) -> Experim
     for run_check, reads in CHECKS:
         if not reads & bad:
             problems += run_check(context)
-    if "model" in bad:
+    if "model" in bad:  # its shape problems are said too, where its layers can still be read
+        problems += _shape_without(resolved, schema, dataset)
         raise SpecError(problems)
-    layers = lower(spec["model"], dataset.num_classes)
-    model_path = ("model", "layers") if "layers" in spec["model"] else ("model",)
-    summary, shape_problems = infer(
-        layers,
-        dataset.input_shape,
-        dataset.name,
-        resolved.origin(model_path),
-        lambda index: (*model_path, index) if len(model_path) == 2 else model_path,
-    )
+    layers, summary, shape_problems = _shape(spec, dataset, resolved)
     problems += shape_problems
+    model_path = ("model", "layers") if "layers" in spec["model"] else ("model",)
     if summary is not None and "layers" in spec["model"]:
         problems += output_matches(context, summary, layers, resolved.origin(model_path))
     if problems:
         raise SpecError(problems)
     spec = {k: v for k, v in spec.items() if k not in PROSE or k == "description"}
     return Experiment(experiment_id(path), path, spec, layers, dataset, summary, resolved.chain)
+
+
+def _shape(spec: dict, dataset: DatasetInfo, resolved: Resolved):
+    """(layers, summary, problems): the model lowered to layers and its shapes inferred."""
+    layers = [complete(layer) for layer in lower(spec["model"], dataset.num_classes)]
+    model_path = ("model", "layers") if "layers" in spec["model"] else ("model",)
+    summary, problems = infer(
+        layers,
+        dataset.input_shape,
+        dataset.name,
+        resolved.origin(model_path),
+        lambda index: (*model_path, index) if len(model_path) == 2 else model_path,
+    )
+    return layers, summary, problems
+
+
+def _shape_without(resolved: Resolved, schema: list[Problem], dataset: DatasetInfo) -> list:
+    """The shape problems of the model with the values the schema refused left out (so at their
+    defaults): one round of errors says both. None where the model is still invalid then (a
+    wrong type of the whole section, a refused value that nothing can replace)."""
+    model = resolved.data.get("model")
+    refused = [p.path[1:] for p in schema if p.path and p.path[0] == "model"]
+    if not isinstance(model, dict) or not refused or any(not path for path in refused):
+        return []
+    model = copy.deepcopy(model)
+    for path in refused:
+        holder = model
+        for part in path[:-1]:
+            holder = holder[part] if isinstance(holder, dict | list) else None
+        with contextlib.suppress(KeyError, IndexError, TypeError):
+            del holder[path[-1]]
+    data = {**resolved.data, "model": model}
+    if any(p.path and p.path[0] == "model" for p in schema_problems(data, resolved.origin)):
+        return []
+    stripped = Resolved(resolved.file, data, resolved.sources)
+    spec = with_defaults(data)
+    found = _shape(spec, dataset, stripped)[2]
+    note = " (checked without the values the schema refused)"
+    return [dataclasses.replace(p, message=p.message + note) for p in found]
+
+
+def complete(layer: dict) -> dict:
+    """An IR layer with its type's declared defaults under what it sets."""
+    return {"type": layer["type"], **defaults_of(layer["type"]), **layer}
 
 
 def _anchor_paths(spec: dict, resolved: Resolved) -> dict:
@@ -155,7 +200,12 @@ def _anchor_paths(spec: dict, resolved: Resolved) -> dict:
 
 def _dataset_info(spec: dict, resolved: Resolved) -> DatasetInfo:
     where = ("data", "dataset", "npz")
-    return DataSource.of(spec["data"]["dataset"]).info(resolved.origin(where), where)
+    source = DataSource.of(spec["data"]["dataset"])
+    if source.name is not None:
+        return source.kind.info
+    from netspec.data.readers import npz_info  # numpy, for a user's npz file only
+
+    return npz_info(source.npz, source.num_classes, resolved.origin(where), where)
 
 
 def compile_run(path: Path | str, run: str | None = None) -> Experiment:

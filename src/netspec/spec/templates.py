@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from netspec.fields import Field, boolean, choice, integer, number, ref
 from netspec.registry import Registry
-from netspec.spec.validation import defaults_of
 
 
 @dataclass(frozen=True)
@@ -22,8 +21,9 @@ TEMPLATES: Registry[TemplateKind] = Registry("template")
 
 
 def make_layer(kind: str, **params) -> dict:
-    """A complete IR layer: the declared defaults of layer type `kind`, overridden by `params`."""
-    return {"type": kind, **defaults_of(kind), **params}
+    """An IR layer of type `kind` with the parameters the template sets; the compiler fills in
+    the layer type's declared defaults (netspec.spec.compile), so this module needs no schema."""
+    return {"type": kind, **params}
 
 
 def _block_extras(params: dict) -> list[dict]:
@@ -136,7 +136,8 @@ TEMPLATES.register(
 
 
 def lower(model: dict, num_classes: int) -> list[dict]:
-    """The IR of a validated, defaults-filled model section."""
+    """The IR of a validated, defaults-filled model section (a template's layers carry only what
+    it sets: netspec.spec.compile fills each layer type's defaults)."""
     if "template" in model:
         return TEMPLATES[model["template"]].lower(model, num_classes)
     return [dict(layer) for layer in model["layers"]]

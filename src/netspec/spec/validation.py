@@ -170,9 +170,19 @@ def _validator_class() -> type:
 def inlined_schema() -> dict:
     """The schema with every local $ref replaced by its target: no reference resolution per check
     (the spec schema has no recursion), which makes validating a large study much faster."""
+    schema = checked_schema()
+    return _inline(schema, schema["$defs"])
+
+
+@derived
+@cache
+def checked_schema() -> dict:
+    """The generated spec schema, once every keyword in it is one that MESSAGES can explain."""
     from netspec.spec.schema import spec_schema
 
-    return _inline(spec_schema(), spec_schema()["$defs"])
+    schema = spec_schema()
+    check_keywords(schema)
+    return schema
 
 
 def _inline(node: object, defs: dict) -> object:
@@ -327,9 +337,7 @@ def _defaults_json(definition: str) -> str:
 
 
 def inlined_schema_of(definition: str) -> dict:
-    from netspec.spec.schema import spec_schema
-
-    return _inline({"$ref": f"#/$defs/{definition}"}, spec_schema()["$defs"])
+    return _inline({"$ref": f"#/$defs/{definition}"}, checked_schema()["$defs"])
 
 
 def defaults_of(definition: str) -> dict:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 import netspec
+from netspec import layout
 from netspec.data.prepare import load_prepared
 from netspec.errors import SpecError
 from netspec.results.metrics import write_metrics
@@ -166,13 +167,7 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
 
 # What a training job writes, in this order: metrics.json, last, vouches for the others (the
 # workflow declares only the files later jobs read: history, run, metrics).
-OUTPUTS = {
-    "model": "model.keras",
-    "history": "history.json",
-    "predictions": "predictions.npz",
-    "run": "run.json",
-    "metrics": "metrics.json",
-}
+OUTPUTS = layout.RUN_FILES
 
 
 def train_job(

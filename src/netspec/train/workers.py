@@ -118,7 +118,7 @@ def delegate(argv: list[str], args: argparse.Namespace) -> int:
     folder = _folder()
     found = _idle_worker(folder, key) or _start_worker(folder, key, args.threads)
     if found is None:
-        from netspec.train.__main__ import run_job
+        from netspec.train.job import run_job
 
         print("no shared worker could be started; training in this process", flush=True)
         return run_job(args)
@@ -151,7 +151,7 @@ def _watch(connection: socket.socket, finished: threading.Event) -> None:
 
 def _serve_one(connection: socket.socket) -> None:
     from netspec.train import provenance
-    from netspec.train.__main__ import parser, run_job
+    from netspec.train.job import parser, run_job
 
     request = json.loads(connection.makefile(encoding="utf-8").readline())
     os.chdir(request["cwd"])

@@ -12,13 +12,13 @@
 # `--forcerun train` does.
 rule train:
     input:
-        data=per_experiment({n: f"{OUT}/data/{e.dataset_key}.npz" for n, e in EXPERIMENTS.items()}),
+        data=per_experiment({n: study_file(layout.data_file(e.dataset_key)) for n, e in EXPERIMENTS.items()}),
     output:
-        history=f"{OUT}/{{exp}}/history.json",
-        run=f"{OUT}/{{exp}}/run.json",
-        metrics=f"{OUT}/{{exp}}/metrics.json",
+        history=f"{OUT}/{{exp}}/{layout.HISTORY}",
+        run=f"{OUT}/{{exp}}/{layout.RUN}",
+        metrics=f"{OUT}/{{exp}}/{layout.METRICS}",
     log:
-        f"{OUT}/{{exp}}/train.log",
+        f"{OUT}/{{exp}}/{layout.TRAIN_LOG}",
     threads: resource("threads")
     resources:
         # threads become sbatch's --cpus-per-task; spelled out so `snakemake -n` shows them

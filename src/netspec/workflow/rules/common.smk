@@ -10,6 +10,8 @@ import sys
 from snakemake.utils import validate
 
 from netspec import __version__ as NETSPEC_VERSION
+from netspec import layout
+from netspec.workflow import quiet_scheduler, study_record
 from netspec.config import coerce_numbers, folder_problems
 from netspec.data.kinds import DataSource
 from netspec.errors import SpecError, plural
@@ -24,10 +26,13 @@ validate(config, CONFIG_SCHEMA)
 if folder_problems(config, os.getcwd()):
     raise WorkflowError("\n".join(folder_problems(config, os.getcwd())))
 
+quiet_scheduler(workflow, config["terminal"])
+
 # Jobs run the Python that runs Snakemake (on a cluster node too: the job re-parses this file).
 PYTHON = shlex.quote(sys.executable)
 SPECS = config["specs"]
 OUT = config["outputs"].rstrip("/")
+TITLE = config["title"] or layout.default_title(SPECS)
 
 wildcard_constraints:
     exp="[a-z0-9][a-z0-9_.-]*",
@@ -60,6 +65,11 @@ RESOURCES = {
 # graph (bench/README.md, figure 3). Jobs run in their own processes and are not affected.
 gc.freeze()
 
+# The outputs folder names its study, so `netspec status OUTPUTS` and `netspec results OUTPUTS`
+# find its specs and title without being told: the study Snakefile's onstart writes this record
+# (netspec.workflow.started), so a dry run, --unlock or --lint writes nothing.
+study_record(layout.study_record(SPECS, OUT, TITLE, config, IDS))
+
 
 def per_experiment(values):
     """A setting that varies by experiment: {experiment: value} -> a function of the job's
@@ -84,7 +94,7 @@ def digest_param(wildcards):
     """The run's digest, plus the time of its last recorded failure (netspec.train.failure): a
     new failure changes the param, so the next plan retries the run; a success keeps it."""
     try:
-        with open(f"{OUT}/{wildcards.exp}/last_failure.json", encoding="utf-8") as handle:
+        with open(layout.run_file(OUT, wildcards.exp, layout.LAST_FAILURE), encoding="utf-8") as handle:
             mark = f":retry-{int(json.load(handle)['at'])}"
     except (OSError, ValueError, KeyError, TypeError):
         mark = ""
@@ -98,3 +108,8 @@ def data_source_file(wildcards):
 def experiment_files(name):
     """outputs/EXP/NAME for every experiment (a comprehension: cheaper than expand() at 1,000)."""
     return [f"{OUT}/{exp}/{name}" for exp in IDS]
+
+
+def study_file(name):
+    """outputs/NAME, for a study-wide file of netspec.layout."""
+    return f"{OUT}/{name}"

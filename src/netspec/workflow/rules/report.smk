@@ -1,20 +1,20 @@
 rule report:
     input:
-        metrics=experiment_files("metrics.json"),
-        runs=experiment_files("run.json"),
-        curves=f"{OUT}/plots/curves",
-        comparison=f"{OUT}/plots/comparison.png",
-        bars=f"{OUT}/plots/accuracy.png",
-        sweeps=f"{OUT}/plots/sweeps",
+        metrics=experiment_files(layout.METRICS),
+        runs=experiment_files(layout.RUN),
+        curves=study_file(layout.CURVES),
+        comparison=study_file(layout.COMPARISON),
+        bars=study_file(layout.ACCURACY),
+        sweeps=study_file(layout.SWEEPS),
     output:
         html=report(
-            f"{OUT}/report/index.html",
+            study_file(layout.REPORT_PAGE),
             caption="../report/page.rst",
             category="Study",
             labels={"figure": "study page"},
         ),
         csv=report(
-            f"{OUT}/report/results.csv",
+            study_file(layout.RESULTS_CSV),
             caption="../report/results.rst",
             category="Study",
             labels={"figure": "leaderboard"},
@@ -31,6 +31,7 @@ rule report:
         # in the job: at parse time every plan would pay for it, once per spec).
         shown=lambda wildcards: {name: shown(EXPERIMENTS[name]) for name in IDS},
         # a function: Snakemake would read braces in a plain string as wildcards
-        title=lambda wildcards: config["title"],
+        title=lambda wildcards: TITLE,
+        verdict=config["verdict"],
     script:
         "../scripts/report.py"

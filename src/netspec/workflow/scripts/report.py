@@ -19,4 +19,5 @@ with job_errors():
     )
     curves = Path(sm.input.curves)
     figures = Figures(curves, Path(sm.input.comparison), Path(sm.input.bars), Path(sm.input.sweeps))
-    write_report(StudyResults(sm.params.title, runs, figures), sm.output.html, sm.output.csv)
+    study = StudyResults(sm.params.title, runs, figures, sm.params.verdict)
+    write_report(study, sm.output.html, sm.output.csv)

@@ -2,7 +2,7 @@ rule data:
     input:
         data_source_file,
     output:
-        f"{OUT}/data/{{dataset}}.npz",
+        study_file(layout.data_file("{dataset}")),
     log:
         f"{OUT}/logs/data/{{dataset}}.log",
     benchmark:

@@ -7,27 +7,27 @@
 # is in the history. One input per experiment instead of two: fewer files for every plan to check.
 rule plots:
     input:
-        histories=experiment_files("history.json"),
+        histories=experiment_files(layout.HISTORY),
     output:
         curves=report(
-            directory(f"{OUT}/plots/curves"),
+            directory(study_file(layout.CURVES)),
             patterns=["{experiment}.png"],
             caption="../report/curves.rst",
             category="Learning curves",
             labels={"experiment": "{experiment}"},
         ),
         comparison=report(
-            f"{OUT}/plots/comparison.png",
+            study_file(layout.COMPARISON),
             caption="../report/comparison.rst",
             category="Study",
         ),
         bars=report(
-            f"{OUT}/plots/accuracy.png",
+            study_file(layout.ACCURACY),
             caption="../report/accuracy.rst",
             category="Study",
         ),
         # one figure per sweep (a spec with `sweep`); empty in a study without one
-        sweeps=directory(f"{OUT}/plots/sweeps"),
+        sweeps=directory(study_file(layout.SWEEPS)),
     log:
         f"{OUT}/logs/plots.log",
     threads: len(os.sched_getaffinity(0))  # curves drawn in parallel; Snakemake caps at --cores

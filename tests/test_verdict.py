@@ -1,0 +1,168 @@
+"""The verdict for many variants (netspec.results.verdict): its statistics against values
+computed by hand and by scipy, its degenerate cases, and a simulation of whole studies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from netspec.results.verdict import (
+    Evidence,
+    compare,
+    evidence,
+    holm,
+    pack,
+    seeds_for,
+    study_verdict,
+    unpack,
+)
+
+
+def test_holm_matches_a_hand_computed_example():
+    # sorted: 0.01 x 4 = 0.04, 0.02 x 3 = 0.06, 0.03 x 2 = 0.06 (monotone), 0.5 x 1 = 0.5
+    assert holm([0.03, 0.01, 0.5, 0.02]) == pytest.approx([0.06, 0.04, 0.5, 0.06])
+    assert holm([0.9, 0.8]) == pytest.approx([1.0, 1.0])  # capped at 1
+    assert holm([]) == []
+
+
+def test_per_image_results_survive_metrics_json():
+    correct = np.random.default_rng(0).random(451) < 0.9
+    assert np.array_equal(unpack(pack(correct), 451), correct)
+    metrics = {
+        "best_val_accuracy": 0.9,
+        "test_accuracy": 0.8,
+        "test_correct": pack(correct),
+        "test_images": 451,
+    }
+    record = {"variant": "a", "seed": 3, "samples": {"validation": 50}}
+    found = evidence(metrics, record)
+    assert (found.variant, found.seed, found.validation, found.validation_images) == (
+        "a",
+        3,
+        0.9,
+        50,
+    )
+    assert np.array_equal(found.correct, correct)
+    assert evidence({**metrics, "diverged": True}, record) is None
+    old = evidence({k: v for k, v in metrics.items() if k != "test_correct"}, record)
+    assert old.correct is None  # a run from before: ranked, not compared
+
+
+def test_the_difference_is_the_hand_computed_mean_and_images_alone_match_scipys_bootstrap():
+    from scipy import stats
+
+    rng = np.random.default_rng(1)
+    a = {s: rng.random(400) < 0.95 for s in range(3)}
+    b = {s: rng.random(400) < 0.90 for s in range(3)}
+    found = compare(a, b, ("a", "b"))
+    by_hand = np.mean([a[s].mean() - b[s].mean() for s in range(3)])
+    assert found.difference == pytest.approx(100 * by_hand)
+    assert found.low < found.difference < found.high and found.seeds == 3 and found.images == 400
+    # one seed each: only images are resampled, paired; scipy's percentile bootstrap of the
+    # mean per-image difference gives the same interval to within Monte Carlo error
+    one = compare({0: a[0]}, {0: b[0]}, ("a", "b"), replicates=4000)
+    diff = a[0].astype(float) - b[0].astype(float)
+    reference = stats.bootstrap(
+        (diff,), np.mean, n_resamples=4000, method="percentile", random_state=0
+    ).confidence_interval
+    assert one.low == pytest.approx(100 * reference.low, abs=0.5)
+    assert one.high == pytest.approx(100 * reference.high, abs=0.5)
+    # and twice the same study gives the same numbers: a fixed random stream
+    assert compare(a, b, ("a", "b")) == found
+
+
+def test_no_degenerate_interval_when_seeds_agree_and_identical_models_are_said():
+    rng = np.random.default_rng(2)
+    a = rng.random(300) < 0.95
+    b = a.copy()
+    b[:6] = ~b[:6]  # six images differ, the same six on every seed
+    found = compare({0: a, 1: a}, {0: b, 1: b}, ("a", "b"))
+    assert found.high - found.low > 0.5  # the images give the interval its width
+    same = compare({0: a, 1: a}, {0: a, 1: a}, ("a", "b"))
+    assert same.identical and same.p_value == 1.0
+
+
+def runs(accuracies: dict[str, list[float]], images=450, validation=200, seed=0) -> list:
+    """Evidence whose per-image results have the given accuracy per seed (images right at
+    random), validation scores equal to the test accuracies."""
+    rng = np.random.default_rng(seed)
+    made = []
+    for variant, per_seed in accuracies.items():
+        for s, accuracy in enumerate(per_seed):
+            correct = np.zeros(images, bool)
+            correct[rng.permutation(images)[: round(accuracy * images)]] = True
+            made.append(Evidence(variant, s, accuracy, validation, correct))
+    return made
+
+
+def test_a_tie_within_one_validation_image_is_a_tie_and_no_winner_is_named():
+    # b is 0.3 of a validation image (1/200 = 0.5 points) below a: tied; c is far below
+    found = study_verdict(runs({"a": [0.970, 0.972], "b": [0.969, 0.970], "c": [0.80, 0.81]}))
+    assert found.ranking == ["a", "b", "c"] and found.tied == ["a", "b"]
+    assert found.group == ["a", "b"] and found.alone is None
+    # c is compared with each of the tied best: out only when worse than both
+    assert [(c.first, c.second) for c in found.against_best] == [("a", "c"), ("b", "c")]
+    tied_out = study_verdict(runs({"a": [0.97, 0.97], "b": [0.969, 0.97], "c": [0.80, 0.81]}))
+    assert tied_out.group == ["a", "b"]
+    assert found.validation_image == pytest.approx(0.5)
+    assert found.test_image == pytest.approx(100 / 450)
+
+
+def test_a_clear_best_stands_alone_and_a_baseline_is_compared_with_every_variant():
+    found = study_verdict(
+        runs({"a": [0.99, 0.99, 0.99], "b": [0.80, 0.81, 0.80], "c": [0.70, 0.71, 0.70]}),
+        baseline="c",
+    )
+    assert found.alone == "a"
+    assert [(c.first, c.second) for c in found.against_baseline] == [("a", "c"), ("b", "c")]
+    assert all(c.distinguishable() and c.difference > 0 for c in found.against_baseline)
+
+
+def test_seeds_needed_follow_the_variance_and_say_when_images_are_the_limit():
+    rng = np.random.default_rng(3)
+    # per-seed differences that vary by about a point, on 20,000 images: seeds are the limit
+    a = np.array([rng.random(20000) < p for p in (0.95, 0.96, 0.94, 0.955)])
+    b = np.array([rng.random(20000) < p for p in (0.945, 0.945, 0.945, 0.945)])
+    needed = seeds_for(a.astype(float), b.astype(float), True, 0.01, 0.05)
+    per_seed = a.mean(1) - b.mean(1)
+    image_part = (a.astype(float) - b).mean(0).var(ddof=1) / 20000
+    expected = per_seed.var(ddof=1) / ((0.01 / (1.959964 + 0.841621)) ** 2 - image_part)
+    assert needed == max(2, int(np.ceil(expected)))
+    # on 450 images the test set's own noise already exceeds what a 1-point difference allows
+    small = seeds_for(a[:, :450].astype(float), b[:, :450].astype(float), True, 0.01, 0.05)
+    assert small is None
+
+
+def simulated_study(rng, better: float, variants=6, seeds=3, test=450, validation=269):
+    """One study from a stated model (docs: README, 'The verdict'): image i's logit of being
+    right is 18 + d_i + e_vs (+ `better` for variant 0), d_i ~ N(0, 10) shared by every variant
+    (images hard for all alike), e_vs ~ N(0, 0.3) per run; about 97% accurate, a seed-to-seed
+    sd of about 0.5 points and 1-2% of images changing between seeds, as the default study."""
+    d_test, d_val = rng.normal(0, 10, test), rng.normal(0, 10, validation)
+    made = []
+    for v in range(variants):
+        for s in range(seeds):
+            logit = 18 + (better if v == 0 else 0) + rng.normal(0, 0.3)
+            p_test = 1 / (1 + np.exp(-(logit + d_test)))
+            p_val = 1 / (1 + np.exp(-(logit + d_val)))
+            score = float((rng.random(validation) < p_val).mean())
+            made.append(Evidence(f"v{v}", s, score, validation, rng.random(test) < p_test))
+    return made
+
+
+@pytest.mark.slow
+def test_simulated_studies_name_a_false_winner_rarely_and_a_real_one_often():
+    studies = 1000
+    null = [
+        study_verdict(simulated_study(np.random.default_rng(k), 0.0), replicates=400).alone
+        for k in range(studies)
+    ]
+    false_winners = sum(name is not None for name in null)
+    assert false_winners <= 0.05 * studies, false_winners
+    real = [
+        study_verdict(simulated_study(np.random.default_rng(k), 2.0), replicates=400).group
+        for k in range(studies // 5)
+    ]
+    alone = sum(group == ["v0"] for group in real) / len(real)
+    print(f"false single winners {false_winners}/{studies}; v0 alone at +2 points {alone:.0%}")
+    assert alone >= 0.2  # see the README: 450 test images cannot do much better
