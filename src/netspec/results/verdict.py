@@ -299,7 +299,6 @@ def study_verdict(
         beaten[c.second] = beaten.get(c.second, 0) + (c.distinguishable(level) and c.difference > 0)
     outside = {v for v, count in beaten.items() if count == len(reference)}
     group = [v for v in ranking if v in tied or (v in comparable and v not in outside)]
-    group += [v for v in ranking if v in missing and v not in group and v in tied]
     against_baseline: list[Comparison] = []
     if baseline is not None and baseline in comparable:
         against_baseline = [
