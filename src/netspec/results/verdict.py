@@ -83,6 +83,9 @@ class Comparison:
     seeds_needed: int | None  # to find SMALLEST at POWER; None: more seeds alone cannot
     identical: bool = False  # the same prediction on every image of every seed
     adjusted: float = 1.0
+    # p of "the per-seed differences spread more than images changing between seeds explain"
+    # (an F test of seeds against the seed x image residual); None: fewer than two seeds
+    seed_excess: float | None = None
 
     def distinguishable(self, level: float = LEVEL) -> bool:
         return self.adjusted < level
@@ -184,7 +187,29 @@ def compare(
         len(shared) if paired else 0,
         images,
         seeds_for(a, b, paired, smallest, level),
+        seed_excess=seed_excess(a - b) if paired else None,
     )
+
+
+def seed_excess(differences: np.ndarray) -> float | None:
+    """Seeds x images of paired differences (-1, 0, 1): the p-value of an F test that the
+    per-seed means vary more than the images that change between seeds explain (two-way
+    analysis of variance without replication: mean square of seeds over the residual's).
+    Where seeds vary that much, a training's luck moves all its images together, and it carries
+    from validation to test: the best on validation is flattered on test until more seeds run."""
+    from scipy.stats import f
+
+    seeds, images = differences.shape
+    if seeds < 2 or images < 2:
+        return None
+    per_seed, per_image = differences.mean(axis=1), differences.mean(axis=0)
+    residual = differences - per_seed[:, None] - per_image[None, :] + differences.mean()
+    df_residual = (seeds - 1) * (images - 1)
+    ms_residual = float((residual**2).sum()) / df_residual
+    ms_seeds = images * float(per_seed.var(ddof=1))
+    if ms_residual == 0:
+        return None if ms_seeds == 0 else 0.0
+    return float(f.sf(ms_seeds / ms_residual, seeds - 1, df_residual))
 
 
 def accuracy_interval(
@@ -321,6 +346,17 @@ def study_verdict(
         ]
     elif baseline is not None:
         notes.append(f"The baseline {baseline!r} is not a variant with per-image results here.")
+    tested = [c for c in against_best if c.seed_excess is not None]
+    excess = holm([c.seed_excess for c in tested]) if tested else []
+    flattered = [c.second for c, p in zip(tested, excess, strict=True) if p < level]
+    if flattered:
+        notes.append(
+            "Seeds differ more than the images changing between them explain (against "
+            f"{', '.join(dict.fromkeys(flattered))}): a training's luck moves all its test images "
+            "at once and carries from validation to test, so the best on validation may be "
+            f"flattered on test and, with {max(c.seeds for c in tested)} seeds, these "
+            "comparisons are optimistic. More seeds (training.seeds) settle it."
+        )
     needed = [c.seeds_needed for c in against_best]
     seeds_needed = None
     if needed and all(n is not None for n in needed):
