@@ -86,7 +86,7 @@ def run(spec: dict, data: Path, folder: Path, threads: int) -> dict:
     metrics = json.loads((folder / "out/metrics.json").read_text())
     return {
         "epoch_s": statistics.median(history["epoch_time_s"][1:] or history["epoch_time_s"]),
-        "val": metrics["best_val_accuracy"],
+        "val": metrics["selected_val_accuracy"],
         "test": metrics["test_accuracy"],
     }
 

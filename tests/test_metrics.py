@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from netspec.results.metrics import best_epoch, prediction_scores
+from netspec.results.metrics import prediction_scores, selected_epoch
 
 
 def test_best_epoch_is_the_earliest_highest_validation_accuracy():
     history = {"metrics": {"val_accuracy": [0.5, 0.9, None, 0.9, 0.8]}}
-    assert best_epoch(history) == 2
-    assert best_epoch({"metrics": {"val_accuracy": [None, None]}}) is None
+    assert selected_epoch(history) == 2
+    assert selected_epoch({"metrics": {"val_accuracy": [None, None]}}) is None
 
 
 def test_prediction_scores_match_scikit_learn():
@@ -45,10 +45,10 @@ def test_diverged_runs_rank_last_whatever_their_early_scores():
     from netspec.results.report import rank
 
     metrics = {
-        "wild": {"best_val_accuracy": 0.99, "best_val_loss": 0.1, "diverged": True},
-        "steady": {"best_val_accuracy": 0.90, "best_val_loss": 0.3, "diverged": False},
-        "silent": {"best_val_accuracy": None, "best_val_loss": None, "diverged": False},
-        "tied": {"best_val_accuracy": 0.90, "best_val_loss": 0.2, "diverged": False},
+        "wild": {"selected_val_accuracy": 0.99, "selected_val_loss": 0.1, "diverged": True},
+        "steady": {"selected_val_accuracy": 0.90, "selected_val_loss": 0.3, "diverged": False},
+        "silent": {"selected_val_accuracy": None, "selected_val_loss": None, "diverged": False},
+        "tied": {"selected_val_accuracy": 0.90, "selected_val_loss": 0.2, "diverged": False},
     }
     # a tie on accuracy is ordered by name, not by loss: no other metric breaks it silently
     assert rank(metrics) == ["steady", "tied", "wild", "silent"]

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from netspec.results import plots
-from netspec.results.metrics import best_val_accuracy
+from netspec.results.metrics import selected_val_accuracy
 from netspec.results.study import Figures, Run
 
 
@@ -82,7 +82,7 @@ def test_study_figures_name_the_best_past_a_readable_count(study, figures):
     _, runs = study
     names = [run.id for run in runs]
     histories = {run.id: run.history for run in runs}
-    scores = {n: [(best_val_accuracy(h), 0.1)] for n, h in histories.items()}
+    scores = {n: [(selected_val_accuracy(h), 0.1)] for n, h in histories.items()}
     plots.accuracy_bars(scores, "unused.png", SMALL)
     plots.comparison_plot(histories, "unused.png", SMALL)
     bars, comparison = figures

@@ -57,9 +57,11 @@ def test_the_selected_epoch_is_the_best_on_validation_and_the_saved_model_is_it(
     scores = history["metrics"][select]
     best = (max if select == "val_accuracy" else min)(scores)
     selected = scores.index(best) + 1  # the first best epoch
-    assert history["selected_epoch"] == metrics["best_epoch"] == run["selected_epoch"] == selected
+    assert (
+        history["selected_epoch"] == metrics["selected_epoch"] == run["selected_epoch"] == selected
+    )
     assert metrics["selected_by"] == select
-    assert metrics["best_val_accuracy"] == history["metrics"]["val_accuracy"][selected - 1]
+    assert metrics["selected_val_accuracy"] == history["metrics"]["val_accuracy"][selected - 1]
 
     experiment = compile_spec(spec)
     sets = split(load_prepared(data), experiment.spec["data"], experiment.spec["training"]["seed"])

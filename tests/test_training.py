@@ -205,7 +205,7 @@ def test_a_run_that_raises_is_recorded_failed_with_its_reason_and_reported(tmp_p
     assert "failed: InvalidArgumentError: Received a label value of 12" in result.stdout
     metrics = json.loads((outputs / "bad/metrics.json").read_text())
     assert metrics["failed"].startswith("InvalidArgumentError: Received a label value of 12")
-    assert metrics["test_accuracy"] is None and metrics["best_epoch"] is None
+    assert metrics["test_accuracy"] is None and metrics["selected_epoch"] is None
     assert (
         json.loads((outputs / "bad/last_failure.json").read_text())["reason"] == metrics["failed"]
     )

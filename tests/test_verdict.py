@@ -29,7 +29,7 @@ def test_per_image_results_survive_metrics_json():
     correct = np.random.default_rng(0).random(451) < 0.9
     assert np.array_equal(unpack(pack(correct), 451), correct)
     metrics = {
-        "best_val_accuracy": 0.9,
+        "selected_val_accuracy": 0.9,
         "test_accuracy": 0.8,
         "test_correct": pack(correct),
         "test_images": 451,

@@ -80,7 +80,7 @@ def test_full_run_writes_every_output(study):
     for noise in ("absl::InitializeLog", "I0000", "cuInit", "shuffle=True"):
         assert noise not in log
     metrics = json.loads((study / "outputs/beta/metrics.json").read_text())
-    assert metrics["best_epoch"] == 1 and len(metrics["confusion_matrix"]) == 10
+    assert metrics["selected_epoch"] == 1 and len(metrics["confusion_matrix"]) == 10
 
 
 def test_a_nothing_to_do_after_a_full_run(copy):
@@ -578,3 +578,62 @@ def test_a_bad_sweep_stops_the_plan_with_its_grid_entry_and_no_job(tmp_path):
     )
     assert "Traceback" not in text and "rule train" not in text
     assert not (folder / "outputs").exists()
+
+
+def test_a_score_declared_once_appears_for_runs_trained_before_it(copy, capsys):
+    """One declaration (netspec.results.scores) puts a new score in the page, results.csv and
+    `netspec results --wide`, computed from the facts metrics.json kept; a metrics.json of the
+    old spelling (best_*) is read under today's selected_* names."""
+    import csv
+
+    from netspec.cli import main
+    from netspec.results import scores
+    from netspec.results.report import write_report
+    from netspec.results.study import study_at
+    from netspec.spec.study import describe, load_study
+
+    out = copy / "outputs"
+    old = json.loads((out / "alpha/metrics.json").read_text())
+    renamed = {v: k for k, v in scores.RENAMED.items()}
+    (out / "alpha/metrics.json").write_text(
+        json.dumps({renamed.get(k, k): v for k, v in old.items()})
+    )
+    assert "best_val_accuracy" in json.loads((out / "alpha/metrics.json").read_text())
+
+    def balanced(facts):  # the mean recall over classes present
+        matrix = facts["confusion_matrix"]
+        recalls = [row[c] / sum(row) for c, row in enumerate(matrix) if sum(row)]
+        return sum(recalls) / len(recalls)
+
+    score = scores.declare(
+        scores.Score("test_balanced_accuracy", "balanced accuracy", True, balanced)
+    )
+    try:
+        experiments = load_study(copy / "specs")
+        study = study_at(out, [describe(experiments[n]) for n in ("alpha", "beta")], "probe")
+        write_report(study, out / "r.html", out / "r.csv")
+        expected = {
+            n: balanced(json.loads((out / n / "metrics.json").read_text()))
+            for n in ("alpha", "beta")
+        }
+        with open(out / "r.csv", encoding="utf-8") as handle:
+            rows = {r["experiment"]: r for r in csv.DictReader(handle)}
+        for name, value in expected.items():
+            assert float(rows[name]["test_balanced_accuracy"]) == pytest.approx(value)
+        # the old file's selected-epoch values, read under their new names
+        assert float(rows["alpha"]["selected_val_accuracy"]) == pytest.approx(
+            old["selected_val_accuracy"]
+        )
+        assert float(rows["alpha"]["test_macro_f1"]) > 0  # declared after alpha's file was written
+        page = (out / "r.html").read_text()
+        assert "<th>balanced accuracy</th>" in page and f"{expected['alpha']:.4f}" in page
+        assert main(["results", str(out), "--wide"]) == 0
+        table = capsys.readouterr().out
+        assert "test_balanced_accuracy" in table and f"{expected['beta']:.4f}" in table
+        assert main(["results", str(out)]) == 0
+        assert (
+            "also scored: selected_val_loss, test_loss, test_macro_f1, test_balanced_accuracy:"
+            in capsys.readouterr().out.replace("\n", " ")
+        )
+    finally:
+        scores.forget(score.name)

@@ -12,6 +12,8 @@ from pathlib import Path
 from netspec import layout
 from netspec.results.answer import terminal_line
 from netspec.results.report import rank
+from netspec.results.scores import SCORES as DECLARED
+from netspec.results.scores import extra, facts
 from netspec.results.study import read_result
 from netspec.results.table import status, varying_fields
 from netspec.results.variants import repeated, variant_scores
@@ -27,7 +29,10 @@ def finished_runs(outputs: str | Path) -> dict[str, dict]:
     for folder in sorted(Path(outputs).iterdir()):
         metrics, record = folder / layout.METRICS, folder / layout.RUN
         if folder.is_dir() and metrics.is_file() and record.is_file():
-            found[folder.name] = {"metrics": read_result(metrics), "record": read_result(record)}
+            found[folder.name] = {
+                "metrics": facts(read_result(metrics)),
+                "record": read_result(record),
+            }
     return found
 
 
@@ -70,6 +75,7 @@ def leaderboard(runs: dict[str, dict], by: str = "auto", sort: str = "validation
                     "val_sd": score.validation.sd if score.validation else None,
                     "test_accuracy": score.test.mean if score.test else None,
                     "test_sd": score.test.sd if score.test else None,
+                    **{s.name: score.means.get(s.name) for s in extra()},
                     **{field: flat[first].get(field) for field in fields},
                 }
             )
@@ -80,9 +86,10 @@ def leaderboard(runs: dict[str, dict], by: str = "auto", sort: str = "validation
                 "run": run,
                 "variant": infos[run]["variant"],
                 "seed": infos[run]["seed"],
-                "epoch": metrics[run].get("best_epoch"),
-                "val_accuracy": metrics[run].get("best_val_accuracy"),
+                "epoch": metrics[run].get("selected_epoch"),
+                "val_accuracy": metrics[run].get("selected_val_accuracy"),
                 "test_accuracy": metrics[run].get("test_accuracy"),
+                **{s.name: metrics[run].get(s.name) for s in extra()},
                 "status": status(metrics[run]),
                 **{field: flat[run].get(field) for field in fields},
             }
@@ -105,8 +112,8 @@ def _cell(key: str, value: object) -> str:
     """A score to 4 decimals; a spec field as the spec writes it (true, 0.1, "same" as same)."""
     if value is None:
         return ""
-    if key in SCORES:
-        return _number(value)
+    if key in SCORES or key in DECLARED:
+        return _number(value, DECLARED[key].digits if key in DECLARED else 4)
     return value if isinstance(value, str) else json.dumps(value)
 
 
@@ -135,6 +142,11 @@ KINDS = ("model.template", "optimizer.name")  # fields that decide which other f
 WIDTH = 100  # `netspec results` fits a terminal this wide unless --wide
 
 
+def _own(column: str) -> bool:
+    """A column of the leaderboard's own or a declared score: not a spec field."""
+    return column in OWN_COLUMNS or column in DECLARED
+
+
 def kind_only_fields(rows: list[dict]) -> list[str]:
     """Spec fields that vary only because a kind does: set for some model templates (or
     optimizers) and not others, with one value wherever set (an MLP has no pool_size, Adam no
@@ -145,7 +157,7 @@ def kind_only_fields(rows: list[dict]) -> list[str]:
     kinds = [kind for kind in KINDS if kind in rows[0]]
     folded = []
     for key in rows[0]:
-        if key in OWN_COLUMNS or key in kinds:
+        if _own(key) or key in kinds:
             continue
         values = {json.dumps(row[key]) for row in rows if row[key] is not None}
         if len(values) != 1 or all(row[key] is not None for row in rows):
@@ -162,7 +174,7 @@ def kind_only_fields(rows: list[dict]) -> list[str]:
 
 def _same_columns(rows: list[dict], folded: list[str]) -> dict[str, str]:
     """Spec columns equal to an earlier one in every row (l2.kernel beside l2.bias): shown once."""
-    fields = [k for k in rows[0] if k not in OWN_COLUMNS and k not in KINDS and k not in folded]
+    fields = [k for k in rows[0] if not _own(k) and k not in KINDS and k not in folded]
     same: dict[str, str] = {}
     for i, key in enumerate(fields):
         for twin in fields[:i]:
@@ -178,9 +190,7 @@ def _short_names(columns: list[str]) -> list[str]:
     named = {"rank": "#", "model.template": "model", "optimizer.name": "optimizer"}
     short = [named.get(column) or column.split(".", 1)[-1] for column in columns]
     return [
-        name
-        if short.count(name) == 1 and (column not in OWN_COLUMNS or column in named)
-        else column
+        name if short.count(name) == 1 and (not _own(column) or column in named) else column
         for column, name in zip(columns, short, strict=True)
     ]
 
@@ -190,7 +200,7 @@ def _fitted(columns: list[str], cells: list[list[str]], width: int) -> tuple[lis
     dropped = 0
     while True:
         text = aligned(columns, cells)
-        fields = [i for i, column in enumerate(columns) if column not in OWN_COLUMNS]
+        fields = [i for i, column in enumerate(columns) if not _own(column)]
         if max(map(len, text.splitlines())) <= width or not fields:
             return columns, cells, dropped
         last = fields[-1]
@@ -212,7 +222,8 @@ def render(rows: list[dict], form: str = "table", wide: bool = False) -> str:
         writer = csv.DictWriter(buffer, list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(  # scores at full precision: data, not a display
-            {k: v if k in SCORES else _cell(k, v) for k, v in row.items()} for row in rows
+            {k: v if k in SCORES or k in DECLARED else _cell(k, v) for k, v in row.items()}
+            for row in rows
         )
         return buffer.getvalue()
     from tabulate import tabulate
@@ -222,6 +233,8 @@ def render(rows: list[dict], form: str = "table", wide: bool = False) -> str:
         cells = [[cell.replace("|", "\\|") for cell in line] for line in cells]
         return tabulate(cells, columns, tablefmt="github", disable_numparse=True) + "\n"
     folded = [] if wide else kind_only_fields(rows)
+    more = [] if wide else [s.name for s in extra() if s.name in rows[0]]
+    folded += more
     same = {} if wide else _same_columns(rows, folded)
     folded += list(same)
     if not wide and all(not row.get("left_out") for row in rows):
@@ -230,15 +243,17 @@ def render(rows: list[dict], form: str = "table", wide: bool = False) -> str:
     if not wide and len(seeds) == 1:
         folded.append("n")  # said once, under the table
     kinds = [key for key in KINDS if key in rows[0]]  # the kinds first: the last to be dropped
-    order = [k for k in rows[0] if k in OWN_COLUMNS] + kinds
+    order = [k for k in rows[0] if _own(k)] + kinds
     order += [k for k in rows[0] if k not in order]
     columns, cells = _text_rows([{k: row[k] for k in order if k not in folded} for row in rows])
-    folded = [key for key in folded if key not in ("left_out", "n")]
+    folded = [key for key in folded if key not in ("left_out", "n", *more)]
     notes = [f"n = {seeds.pop()} runs per variant"] if not wide and len(seeds) == 1 else []
     folded = [key for key in folded if key not in same]
     if folded:
         notes.append(f"{', '.join(folded)}: set by the model or optimizer kind alone")
     notes += [f"{key} as {twin}" for key, twin in same.items()]
+    if more:
+        notes.append(f"also scored: {', '.join(more)}")
     if not wide:
         columns, cells, dropped = _fitted(_short_names(columns), cells, WIDTH)
         if dropped:

@@ -15,7 +15,7 @@ from netspec.results.study import read_result
 from netspec.results.verdict import pack
 
 
-def best_epoch(history: dict) -> int | None:
+def selected_epoch(history: dict) -> int | None:
     """The selected epoch (1-based): the one training kept and tested, chosen on the validation
     set by `selected_by`. Histories without a record of it (written before netspec selected
     epochs) fall back to the highest validation accuracy, earliest on ties."""
@@ -26,27 +26,27 @@ def best_epoch(history: dict) -> int | None:
     return -max(finite)[1] + 1 if finite else None
 
 
-def best_val_accuracy(history: dict) -> float | None:
+def selected_val_accuracy(history: dict) -> float | None:
     """The validation accuracy at the selected epoch: what the study ranks experiments by."""
-    best = best_epoch(history)
+    best = selected_epoch(history)
     return history["metrics"]["val_accuracy"][best - 1] if best else None
 
 
 def summarize(history: dict, y_true: np.ndarray, y_prob: np.ndarray, run: dict) -> dict:
     """The metrics.json of one experiment."""
     metrics = history["metrics"]
-    best = best_epoch(history)
+    best = selected_epoch(history)
     at_best = {k: (v[best - 1] if best else None) for k, v in metrics.items()}
     result = {
         "experiment": run["experiment"],
         "diverged": history["diverged"],
         "epochs_run": len(history["epochs"]),
-        "best_epoch": best,
+        "selected_epoch": best,
         "selected_by": history.get("selected_by", "val_accuracy"),
-        "best_val_accuracy": best_val_accuracy(history),
-        "best_val_loss": at_best.get("val_loss"),
+        "selected_val_accuracy": selected_val_accuracy(history),
+        "selected_val_loss": at_best.get("val_loss"),
         "final_val_accuracy": metrics["val_accuracy"][-1] if metrics.get("val_accuracy") else None,
-        "train_accuracy_at_best": at_best.get("accuracy"),
+        "train_accuracy_at_selected": at_best.get("accuracy"),
         "validation": run["spec"]["data"]["validation"],
         "params": run["params"],
         "wall_time_s": run["wall_time_s"],

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from netspec.results.canvas import DEFAULTS, plain, pyplot
-from netspec.results.metrics import best_epoch, best_val_accuracy
+from netspec.results.metrics import selected_epoch, selected_val_accuracy
 from netspec.results.page import colour
 from netspec.results.study import Figures, Run, StudyResults
 from netspec.results.sweeps import sweep_plots
@@ -73,16 +73,16 @@ def plot_history(history: dict, title: str, path: str | Path, settings: dict | N
 
 def _selected(history: dict) -> tuple[float | None, float | None]:
     """(validation accuracy, validation loss) at the selected epoch; Nones without one."""
-    best = best_epoch(history)
+    best = selected_epoch(history)
     if not best:
         return None, None
-    return best_val_accuracy(history), (history["metrics"].get("val_loss") or [None] * best)[
+    return selected_val_accuracy(history), (history["metrics"].get("val_loss") or [None] * best)[
         best - 1
     ]
 
 
 def _best(history: dict) -> float:
-    score = best_val_accuracy(history)
+    score = selected_val_accuracy(history)
     return float("-inf") if score is None else score
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from netspec.errors import plural
 from netspec.results import answer
 from netspec.results.page import SCRIPT, STYLE, colour, shade
+from netspec.results.scores import extra
 from netspec.results.study import StudyResults
 from netspec.results.table import write_csv
 from netspec.results.variants import repeated, variant_scores, variants_table
@@ -28,7 +29,7 @@ def rank(metrics: dict[str, dict]) -> list[str]:
     tie: the verdict says who is tied); diverged or unscored runs last."""
 
     def key(name):
-        accuracy = metrics[name].get("best_val_accuracy")
+        accuracy = metrics[name].get("selected_val_accuracy")
         failed = bool(metrics[name].get("diverged")) or accuracy is None
         return (failed, -(accuracy or 0), name)
 
@@ -80,13 +81,13 @@ def _number(value, digits: int = 4) -> str:
 def _leaderboard(order, metrics, infos, runs, winner: str | None = None) -> str:
     """The runs, ranked; highlighted: the winning variant's runs, or the first run when every
     variant ran once."""
-    best = metrics[order[0]].get("best_val_accuracy") if order else None
+    best = metrics[order[0]].get("selected_val_accuracy") if order else None
     rows = []
     for position, name in enumerate(order, 1):
         m = metrics[name]
         delta = (
-            (m["best_val_accuracy"] - best)
-            if best is not None and m.get("best_val_accuracy") is not None
+            (m["selected_val_accuracy"] - best)
+            if best is not None and m.get("selected_val_accuracy") is not None
             else None
         )
         rows.append(
@@ -95,18 +96,21 @@ def _leaderboard(order, metrics, infos, runs, winner: str | None = None) -> str:
             f'<td><span class="swatch" style="background:'
             f'{colour(name, infos[name].get("variant"))}"></span>'
             f'<a href="#{escape(name)}">{escape(name)}</a>{_trouble(m)}</td>'
-            f'<td class="num">{_number(m.get("best_val_accuracy"))}</td>'
+            f'<td class="num">{_number(m.get("selected_val_accuracy"))}</td>'
             f'<td class="num">{_number(delta)}</td>'
-            f'<td class="num">{_number(m.get("best_epoch"))}</td>'
+            f'<td class="num">{_number(m.get("selected_epoch"))}</td>'
             f'<td class="num">{_number(m.get("test_accuracy"))}'
             f"{OPTIMISTIC_MARK if m.get('validation') == 'test' else ''}</td>"
-            f'<td class="num">{infos[name]["params"]:,}</td>'
+            + "".join(f'<td class="num">{_number(m.get(s.name), s.digits)}</td>' for s in extra())
+            + f'<td class="num">{infos[name]["params"]:,}</td>'
             f'<td class="num">{runs[name]["wall_time_s"]:.1f} s</td>'
             f"<td>{escape(infos[name]['description'])}</td></tr>"
         )
     return (
-        "<table class='sortable'><thead><tr><th>#</th><th>experiment</th><th>best val. accuracy"
-        "</th><th>vs. best run</th><th>best epoch</th><th>test accuracy</th><th>params</th>"
+        "<table class='sortable'><thead><tr><th>#</th><th>experiment</th><th>selected val. accuracy"
+        "</th><th>vs. best run</th><th>selected epoch</th><th>test accuracy</th>"
+        + "".join(f"<th>{escape(s.words)}</th>" for s in extra())
+        + "<th>params</th>"
         "<th>training time</th><th>description</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table>"
@@ -150,8 +154,8 @@ def _scores(metric: dict) -> str:
             "(its log: <code>train.log</code> in its folder).</p>"
         )
     return (
-        f"<p>Best validation accuracy {_number(metric.get('best_val_accuracy'))} at epoch "
-        f"{_number(metric.get('best_epoch'))} of {metric['epochs_run']}; test accuracy "
+        f"<p>Best validation accuracy {_number(metric.get('selected_val_accuracy'))} at epoch "
+        f"{_number(metric.get('selected_epoch'))} of {metric['epochs_run']}; test accuracy "
         f"{_number(metric.get('test_accuracy'))}, test loss {_number(metric.get('test_loss'))}."
         "</p>"
     )

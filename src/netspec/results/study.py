@@ -9,6 +9,7 @@ from pathlib import Path
 
 from netspec import layout
 from netspec.errors import SpecError
+from netspec.results.scores import facts
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class Run:
 
     @cached_property
     def metrics(self) -> dict:
-        return read_result(Path(self.folder) / layout.METRICS)
+        """metrics.json as the results read it: every declared score (netspec.results.scores)."""
+        return facts(read_result(Path(self.folder) / layout.METRICS))
 
     @cached_property
     def record(self) -> dict:

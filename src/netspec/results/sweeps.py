@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from netspec.results.canvas import DEFAULTS, plain, pyplot
-from netspec.results.metrics import best_val_accuracy
+from netspec.results.metrics import selected_val_accuracy
 from netspec.results.study import Run
 
 LINES = 8  # past this many combinations of the other fields, a panel shows the marginal only
@@ -29,7 +29,7 @@ def _score(run: Run) -> float | None:
     history = run.history
     if history.get("diverged"):
         return None
-    return best_val_accuracy(history)
+    return selected_val_accuracy(history)
 
 
 def _key(value: object) -> str:

@@ -7,26 +7,41 @@ import csv
 import json
 from pathlib import Path
 
+from netspec.results.scores import SCORES as DECLARED
 from netspec.results.variants import VariantScore
 from netspec.spec.diff import flatten
 
-SCORES = ("best_val_accuracy", "best_val_loss", "best_epoch", "test_accuracy", "test_loss")
 SPREADS = ("val_accuracy", "test_accuracy")
-COLUMNS = [
-    "kind",  # run, or variant: the mean over its runs
-    "rank",
-    "experiment",
-    "variant",
-    "top_group",  # true for the variants of the verdict's top group
-    "seed",
-    "status",  # ok, or why the run is left out of its variant's means
-    "n",
-    *SCORES,
-    *(f"{name}_{part}" for name in SPREADS for part in ("sd", "ci_low", "ci_high")),
-    "params",
-    "wall_time_s",
-    "description",
-]
+_SPREAD_MEANS = ("selected_val_accuracy", "selected_val_loss", "test_accuracy")
+
+
+def score_columns() -> list[str]:
+    """Every declared score (netspec.results.scores), the selected epoch after the validation
+    scores."""
+    names = list(DECLARED)
+    names.insert(names.index("selected_val_loss") + 1, "selected_epoch")
+    return names
+
+
+def columns() -> list[str]:
+    """results.csv's columns before the spec fields: the scores as declared now."""
+    return [
+        "kind",  # run, or variant: the mean over its runs
+        "rank",
+        "experiment",
+        "variant",
+        "top_group",  # true for the variants of the verdict's top group
+        "seed",
+        "status",  # ok, or why the run is left out of its variant's means
+        "n",
+        *score_columns(),
+        *(f"{name}_{part}" for name in SPREADS for part in ("sd", "ci_low", "ci_high")),
+        "params",
+        "wall_time_s",
+        "description",
+    ]
+
+
 # Fields that differ between runs without being a variant's difference.
 NOT_VARYING = ("description", "training.seed", "training.seeds")
 
@@ -49,7 +64,7 @@ def status(metrics: dict) -> str:
         return f"failed: {metrics['failed']}"
     if metrics.get("diverged"):
         return "diverged: the loss became NaN or infinite"
-    if metrics.get("best_val_accuracy") is None or metrics.get("test_accuracy") is None:
+    if metrics.get("selected_val_accuracy") is None or metrics.get("test_accuracy") is None:
         return "unscored: no validation or test score"
     return "ok"
 
@@ -67,7 +82,7 @@ def write_csv(
     fields = varying_fields([results[name]["info"]["spec"] for name in order])
     flat = {name: flatten(results[name]["info"]["spec"]) for name in order}
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, COLUMNS + fields)
+        writer = csv.DictWriter(handle, columns() + fields)
         writer.writeheader()
         for position, score in enumerate(scores or [], 1):
             first = score.runs[0]
@@ -80,9 +95,10 @@ def write_csv(
                 if score.failed
                 else "ok",
                 "n": score.validation.n if score.validation else 0,
-                "best_val_accuracy": score.validation.mean if score.validation else None,
-                "best_val_loss": score.mean_val_loss,
+                "selected_val_accuracy": score.validation.mean if score.validation else None,
+                "selected_val_loss": score.mean_val_loss,
                 "test_accuracy": score.test.mean if score.test else None,
+                **{name: score.means.get(name) for name in DECLARED if name not in _SPREAD_MEANS},
                 "params": results[first]["info"]["params"],
                 "description": results[first]["info"]["description"],
             }
@@ -111,7 +127,7 @@ def write_csv(
                     "top_group": _cell(info.get("variant", name) in group),
                     "seed": info.get("seed"),
                     "status": status(metrics),
-                    **{key: metrics.get(key) for key in SCORES},
+                    **{key: metrics.get(key) for key in score_columns()},
                     "params": info["params"],
                     "wall_time_s": results[name]["record"]["wall_time_s"],
                     "description": info["description"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 
+from netspec.results.scores import SCORES
 from netspec.results.statistics import Spread, spread
 
 
@@ -20,7 +21,8 @@ class VariantScore:
     validation: Spread | None
     test: Spread | None
     test_by_seed: dict[int, float] = field(default_factory=dict)
-    mean_val_loss: float | None = None  # breaks ties of mean validation accuracy
+    mean_val_loss: float | None = None  # the ranking's key where training selects on loss
+    means: dict[str, float | None] = field(default_factory=dict)  # each declared score's mean
 
 
 def variant_scores(metrics: dict[str, dict], infos: dict[str, dict]) -> list[VariantScore]:
@@ -35,7 +37,7 @@ def variant_scores(metrics: dict[str, dict], infos: dict[str, dict]) -> list[Var
             n
             for n in names
             if not metrics[n].get("diverged")
-            and metrics[n].get("best_val_accuracy") is not None
+            and metrics[n].get("selected_val_accuracy") is not None
             and metrics[n].get("test_accuracy") is not None
         ]
         scores.append(
@@ -43,10 +45,11 @@ def variant_scores(metrics: dict[str, dict], infos: dict[str, dict]) -> list[Var
                 variant,
                 names,
                 [n for n in names if n not in ok],
-                spread([metrics[n]["best_val_accuracy"] for n in ok]),
+                spread([metrics[n]["selected_val_accuracy"] for n in ok]),
                 spread([metrics[n]["test_accuracy"] for n in ok]),
                 {infos[n]["seed"]: metrics[n]["test_accuracy"] for n in ok},
-                _mean([metrics[n].get("best_val_loss") for n in ok]),
+                _mean([metrics[n].get("selected_val_loss") for n in ok]),
+                {name: _mean([metrics[n].get(name) for n in ok]) for name in SCORES},
             )
         )
 

@@ -53,7 +53,7 @@ def evidence(metrics: dict, record: dict) -> Evidence | None:
     """A finished run's evidence from its metrics.json and run.json; None for a run without a
     score (failed, diverged), which the verdict leaves out and the page lists apart."""
     selected = metrics.get("selected_by", "val_accuracy")
-    score = metrics.get("best_val_loss" if selected == "val_loss" else "best_val_accuracy")
+    score = metrics.get("selected_val_loss" if selected == "val_loss" else "selected_val_accuracy")
     if metrics.get("diverged") or score is None or metrics.get("test_accuracy") is None:
         return None
     packed, images = metrics.get("test_correct"), metrics.get("test_images")
