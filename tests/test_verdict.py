@@ -207,3 +207,15 @@ def test_seeds_that_differ_beyond_image_churn_are_said_to_flatter_the_best():
 
     assert any("flattered" in note for note in study_verdict(study(2.0), replicates=200).notes)
     assert not any("flattered" in n for n in study_verdict(study(0.0), replicates=200).notes)
+
+
+def test_the_page_renders_the_verdict_through_autoescaped_templates():
+    from netspec.results.answer import headline, verdict_section
+
+    found = study_verdict(
+        runs({"<i>a</i>": [0.99, 0.99], "b&c": [0.80, 0.81]}), baseline="<script>x</script>"
+    )
+    page = headline(found) + verdict_section(found)
+    assert "<i>a</i>" not in page and "&lt;i&gt;a&lt;/i&gt;" in page and "b&amp;c" in page
+    assert "<script>" not in page and "&lt;script&gt;" in page  # a note naming the baseline
+    assert "<b>&lt;i&gt;a&lt;/i&gt;</b> is best" in page  # the template's own markup stays

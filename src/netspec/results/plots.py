@@ -19,7 +19,7 @@ from netspec.results.metrics import selected_epoch, selected_val_accuracy
 from netspec.results.page import colour
 from netspec.results.study import Figures, Run, StudyResults
 from netspec.results.sweeps import sweep_plots
-from netspec.results.variants import rank_key
+from netspec.results.variants import rank_key, selects_on_loss
 
 TOP = 20  # the leaderboard figure shows at most this many experiments (the report has them all)
 COLOURS = 10  # the comparison figure colours at most this many (matplotlib's default palette)
@@ -72,9 +72,10 @@ def plot_history(history: dict, title: str, path: str | Path, settings: dict | N
 
 
 def _selected(history: dict) -> tuple[float | None, float | None]:
-    """(validation accuracy, validation loss) at the selected epoch; Nones without one."""
+    """(validation accuracy, validation loss) at the selected epoch; Nones without one, or for
+    a run that diverged, which the report leaves out of its variant's means too."""
     best = selected_epoch(history)
-    if not best:
+    if not best or history.get("diverged"):
         return None, None
     return selected_val_accuracy(history), (history["metrics"].get("val_loss") or [None] * best)[
         best - 1
@@ -132,6 +133,7 @@ def accuracy_bars(
     scores: dict[str, list[tuple[float | None, float | None]]],
     path: str | Path,
     settings: dict | None = None,
+    by_loss: bool = False,
 ):
     """The leaderboard as a figure: per variant ({variant: its runs' (selected validation
     accuracy, its validation loss)}), the mean accuracy over its scored runs as a dot with the sd
@@ -147,7 +149,9 @@ def accuracy_bars(
         loss = float(np.mean(losses)) if losses else None
         means[name] = (mean, spread, len(accuracies), loss)
 
-    ranked = sorted(means.items(), key=lambda item: rank_key(item[1][0], item[1][3], item[0]))
+    ranked = sorted(
+        means.items(), key=lambda item: rank_key(item[1][0], item[1][3], item[0], by_loss)
+    )
     shown = [item for item in ranked[:TOP] if item[1][0] is not None][::-1]  # winner on top
     settings = {**DEFAULTS, **(settings or {})}
     settings["height"] = max(settings["height"], 0.35 * len(shown) + 1.4)
@@ -258,7 +262,8 @@ def plots_job(study: StudyResults, settings: dict, cache: str | Path, workers: i
     for run in study.runs:  # by variant: the runs of one variant differ only by their seed
         variant = run.info.get("variant", run.id)
         scores.setdefault(variant, []).append(_selected(histories[run.id]))
-    accuracy_bars(scores, study.figures.bars, settings)
+    by_loss = selects_on_loss(histories.values())  # histories keep `selected_by` too
+    accuracy_bars(scores, study.figures.bars, settings, by_loss)
     print(f"study plots: {study.figures.comparison}, {study.figures.bars}", flush=True)
     if study.figures.sweeps is not None:
         drawn = sweep_plots(study.runs, study.figures.sweeps, settings)

@@ -16,7 +16,13 @@ from netspec.results.page import SCRIPT, STYLE, colour, shade
 from netspec.results.scores import extra
 from netspec.results.study import StudyResults
 from netspec.results.table import write_csv
-from netspec.results.variants import repeated, variant_scores, variants_table
+from netspec.results.variants import (
+    rank_key,
+    repeated,
+    selects_on_loss,
+    variant_scores,
+    variants_table,
+)
 from netspec.results.verdict import SMALLEST, accuracy_interval, evidence, study_verdict
 
 # Past this many experiments the page links the rest of the curves instead of embedding them:
@@ -28,10 +34,13 @@ def rank(metrics: dict[str, dict]) -> list[str]:
     """Experiment ids, best validation accuracy first, then by name (no other metric breaks a
     tie: the verdict says who is tied); diverged or unscored runs last."""
 
+    by_loss = selects_on_loss(metrics.values())
+
     def key(name):
-        accuracy = metrics[name].get("selected_val_accuracy")
-        failed = bool(metrics[name].get("diverged")) or accuracy is None
-        return (failed, -(accuracy or 0), name)
+        m = metrics[name]
+        if m.get("diverged"):
+            return (True, 0, name)
+        return rank_key(m.get("selected_val_accuracy"), m.get("selected_val_loss"), name, by_loss)
 
     return sorted(metrics, key=key)
 

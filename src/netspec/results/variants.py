@@ -53,21 +53,31 @@ def variant_scores(metrics: dict[str, dict], infos: dict[str, dict]) -> list[Var
             )
         )
 
+    by_loss = selects_on_loss(metrics.values())
     return sorted(
         scores,
         key=lambda s: rank_key(
-            s.validation.mean if s.validation else None, s.mean_val_loss, s.variant
+            s.validation.mean if s.validation else None, s.mean_val_loss, s.variant, by_loss
         ),
     )
 
 
-def rank_key(mean_accuracy: float | None, mean_loss: float | None, name: str) -> tuple:
-    """How variants rank, wherever they are shown: mean selected validation accuracy (equal to
-    12 places counts as a tie), then name; unscored ones last. No other metric breaks a tie:
-    the verdict says which variants are tied (netspec.results.verdict). `mean_loss` is the
-    ranking's key for studies that select on validation loss, where no accuracy is given."""
-    if mean_accuracy is None and mean_loss is not None:
-        return (False, round(mean_loss, 12), name)
+def selects_on_loss(metrics) -> bool:
+    """Whether the study ranks by validation loss: every run selected its epoch on it
+    (`training.select: val_loss`); a mixed or accuracy-selected study ranks by accuracy."""
+    return {m.get("selected_by", "val_accuracy") for m in metrics} == {"val_loss"}
+
+
+def rank_key(
+    mean_accuracy: float | None, mean_loss: float | None, name: str, by_loss: bool = False
+) -> tuple:
+    """How variants and runs rank, wherever they are shown (page, CSV, terminal, figures, the
+    verdict's ranking): the study's selection metric on validation, its mean over seeds
+    (accuracy, higher first; or, where the study selects on it, loss, lower first; equal to 12
+    places counts as a tie), then name; unscored ones last. No other metric breaks a tie: the
+    verdict says which variants are tied (netspec.results.verdict)."""
+    if by_loss or (mean_accuracy is None and mean_loss is not None):
+        return (mean_loss is None, round(mean_loss, 12) if mean_loss is not None else 0, name)
     accuracy = round(mean_accuracy, 12) if mean_accuracy is not None else 0
     return (mean_accuracy is None, -accuracy, name)
 

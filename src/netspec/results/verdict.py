@@ -262,7 +262,8 @@ def study_verdict(
         return Verdict([], [], [], [], notes=["No run produced a score."])
     sign = 1 if lower_is_better else -1
     means = {v: float(np.mean([r.validation for r in rs])) for v, rs in by_variant.items()}
-    ranking = sorted(means, key=lambda v: (sign * means[v], v))
+    # as netspec.results.variants.rank_key ranks them: equal to 12 places is a tie, then name
+    ranking = sorted(means, key=lambda v: (round(sign * means[v], 12), v))
     images = {r.validation_images for r in runs}
     one_image = 1 / min(images) if images and min(images) > 0 else None
     best_score = means[ranking[0]]
