@@ -133,6 +133,34 @@ def test_a_runs_colour_is_its_own_whatever_else_the_study_holds():
     assert all(len(colour(name)) == 7 and colour(name).startswith("#") for name in ("a", "b"))
 
 
+def test_the_studys_variants_get_colours_a_reader_can_tell_apart():
+    """A categorical palette, not hashed hues (which put two of five variants side by side):
+    ten variants, ten colours far apart; the seeds of each a shade of their variant's."""
+    import colorsys
+
+    from netspec.results.page import PALETTE, colour, palette
+
+    variants = ["naive", "cnn_batchnorm", "cnn_dropout", "cnn_l2", "cnn_optimal"]
+    colours = palette(variants + [f"v{i}" for i in range(5)])
+    assert sorted(colours.values()) == sorted(PALETTE)
+
+    def rgb(text):
+        return [int(text[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+
+    distances = [
+        sum((x - y) ** 2 for x, y in zip(rgb(a), rgb(b), strict=True)) ** 0.5
+        for i, a in enumerate(PALETTE)
+        for b in PALETTE[i + 1 :]
+    ]
+    assert min(distances) > 0.25
+    assert palette(variants)["cnn_batchnorm"] == PALETTE[0]  # by name: the same on every call
+    for variant in variants:
+        hue = colorsys.rgb_to_hls(*rgb(palette(variants)[variant]))[0]
+        shades = [colour(f"{variant}-s{s}", variant, palette(variants)) for s in range(3)]
+        assert len(set(shades)) == 3
+        assert all(abs(colorsys.rgb_to_hls(*rgb(c))[0] - hue) < 0.02 for c in shades)
+
+
 def _sweep_runs(folder, grid: dict, seeds=(0, 1)) -> list:
     """Runs of a sweep over `grid` (path -> values), a history each, scores set by the values."""
     import itertools
@@ -171,3 +199,26 @@ def test_a_sweep_figure_has_a_panel_per_field_and_a_heatmap_for_two(tmp_path, gr
     image = imread(tmp_path / "sweeps/s.png")
     panels = len(grid) + (len(grid) == 2)
     assert image.shape[1] >= panels * 4.2 * SMALL["dpi"] * 0.95  # a panel each, side by side
+
+
+def test_a_sweep_heatmaps_scale_is_set_by_the_points_that_scored(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from netspec.results.sweeps import _heatmap
+
+    grid = {"optimizer.learning_rate": [0.1, 0.01], "model.units": [4, 8]}
+    runs = _sweep_runs(tmp_path / "runs", grid, seeds=(0,))
+    diverged = runs[0]  # lr 0.1, 4 units: its loss became NaN, its last score near chance
+    history = _history(0.1)
+    history["diverged"] = True
+    diverged.history_file.write_text(json.dumps(history))
+    scored = [json.loads(r.history_file.read_text()) for r in runs[1:]]
+    values = [max(h["metrics"]["val_accuracy"]) for h in scored]  # selected: the best epoch
+    fig, axis = plt.subplots()
+    _heatmap(fig, axis, runs, list(grid))
+    assert axis.images[0].get_clim() == pytest.approx((min(values), max(values)))
+    assert "none" in [text.get_text() for text in axis.texts]
+    plt.close(fig)

@@ -58,16 +58,43 @@ function key(cell) {
 """
 
 
-def colour(name: str, variant: str | None = None) -> str:
-    """A run's colour, from ids alone (adding a run recolours no other): its hue from its
-    variant's id, so the seeds of one variant share it, and a lighter or darker shade per seed
-    (the run id's `-sN`)."""
-    digest = int.from_bytes(hashlib.sha256((variant or name).encode()).digest()[:4], "big")
-    hue = (digest % 360) / 360
+# A categorical palette (matplotlib's tab10, which Tableau designed to tell 10 series apart):
+# the study's first 10 variants by name get one each; past 10, hues come from the ids.
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)  # fmt: skip
+SEED_SHADES = (-0.1, 0.05, 0.18)  # lightness added per seed (the run id's `-sN`, modulo 3)
+
+
+def palette(variants) -> dict[str, str]:
+    """Each variant of the study its base colour: the palette in the order of the variants'
+    names (the page and every figure call this with the same study), then hues from ids."""
+    names = sorted(set(variants))
+    return {name: PALETTE[i] if i < len(PALETTE) else _hashed(name) for i, name in enumerate(names)}
+
+
+def _hashed(name: str) -> str:
+    digest = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
+    return _hex(colorsys.hls_to_rgb((digest % 360) / 360, 0.45, 0.65))
+
+
+def _hex(rgb) -> str:
+    return "#" + "".join(f"{round(max(0.0, min(1.0, c)) * 255):02x}" for c in rgb)
+
+
+def colour(name: str, variant: str | None = None, colours: dict | None = None) -> str:
+    """A run's colour: its variant's (from `colours`, the study's palette; else from the id
+    alone), so the seeds of one variant share a hue, each seed a lighter or darker shade."""
+    key = variant or name
+    base = (colours or {}).get(key) or _hashed(key)
     seed = re.search(r"-s(\d+)$", name) if variant and name != variant else None
-    shade = 0.42 if seed is None else (0.30, 0.45, 0.60)[int(seed.group(1)) % 3]
-    red, green, blue = colorsys.hls_to_rgb(hue, shade, 0.65)
-    return f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}"
+    if seed is None:
+        return base
+    rgb = [int(base[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    hue, lightness, saturation = colorsys.rgb_to_hls(*rgb)
+    lightness = min(0.8, max(0.2, lightness + SEED_SHADES[int(seed.group(1)) % 3]))
+    return _hex(colorsys.hls_to_rgb(hue, lightness, saturation))
 
 
 def shade(fraction: float, diagonal: bool) -> str:

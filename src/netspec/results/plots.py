@@ -16,7 +16,7 @@ import numpy as np
 
 from netspec.results.canvas import DEFAULTS, plain, pyplot
 from netspec.results.metrics import selected_epoch, selected_val_accuracy
-from netspec.results.page import colour
+from netspec.results.page import colour, palette
 from netspec.results.study import Figures, Run, StudyResults
 from netspec.results.sweeps import sweep_plots
 from netspec.results.variants import rank_key, selects_on_loss
@@ -107,8 +107,9 @@ def comparison_plot(
         style = {"color": "0.6", "linewidth": 0.6, "alpha": 0.5, "zorder": 1}
         acc.plot(*_curve(histories[name], "val_accuracy"), label=label, **style)
         loss.plot(*_curve(histories[name], "val_loss"), **style)
-    for name in (name for name in histories if name in shown):  # a colour per id (page.colour)
-        style = {"color": colour(name, (variants or {}).get(name)), "zorder": 2}
+    colours = palette((variants or {}).get(name, name) for name in histories)  # as the page's
+    for name in (name for name in histories if name in shown):
+        style = {"color": colour(name, (variants or {}).get(name), colours), "zorder": 2}
         acc.plot(*_curve(histories[name], "val_accuracy"), label=name, **style)
         loss.plot(*_curve(histories[name], "val_loss"), **style)
     for axis, metric in ((acc, "validation accuracy"), (loss, "validation loss")):
@@ -157,10 +158,9 @@ def accuracy_bars(
     settings["height"] = max(settings["height"], 0.35 * len(shown) + 1.4)
     plt, fig, (axis,), settings = _figure(settings, panels=1)
     names = [name for name, _ in shown]
+    colours = palette(scores)  # the variants, as the page and the curves colour them
     for row, (name, (mean, sd, count, _)) in enumerate(shown):
-        axis.errorbar(
-            mean, row, xerr=sd, fmt="o", capsize=4, color=colour(name, name), markersize=7
-        )
+        axis.errorbar(mean, row, xerr=sd, fmt="o", capsize=4, color=colours[name], markersize=7)
         label = f"{mean:.4f}" + (f" ± {sd:.4f} (n={count})" if count > 1 else "")
         axis.annotate(
             label,

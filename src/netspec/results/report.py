@@ -12,7 +12,7 @@ from pathlib import Path
 
 from netspec.errors import plural
 from netspec.results import answer
-from netspec.results.page import SCRIPT, STYLE, colour, shade
+from netspec.results.page import SCRIPT, STYLE, colour, palette, shade
 from netspec.results.scores import extra
 from netspec.results.study import StudyResults
 from netspec.results.table import write_csv
@@ -91,6 +91,7 @@ def _leaderboard(order, metrics, infos, runs, winner: str | None = None) -> str:
     """The runs, ranked; highlighted: the winning variant's runs, or the first run when every
     variant ran once."""
     best = metrics[order[0]].get("selected_val_accuracy") if order else None
+    colours = palette(info.get("variant", name) for name, info in infos.items())
     rows = []
     for position, name in enumerate(order, 1):
         m = metrics[name]
@@ -103,7 +104,7 @@ def _leaderboard(order, metrics, infos, runs, winner: str | None = None) -> str:
             f'<tr class="{"winner" if _wins(name, position, infos, winner) else ""}">'
             f'<td class="num">{position}</td>'
             f'<td><span class="swatch" style="background:'
-            f'{colour(name, infos[name].get("variant"))}"></span>'
+            f'{colour(name, infos[name].get("variant"), colours)}"></span>'
             f'<a href="#{escape(name)}">{escape(name)}</a>{_trouble(m)}</td>'
             f'<td class="num">{_number(m.get("selected_val_accuracy"))}</td>'
             f'<td class="num">{_number(delta)}</td>'

@@ -137,13 +137,17 @@ def _heatmap(fig, axis, runs: list[Run], fields: list[str]) -> None:
             scores = groups.get((_key(row), _key(col)))
             if scores:
                 grid[i, j] = np.mean(scores)
-    image = axis.imshow(grid, cmap="viridis", aspect="auto")
     finite = grid[np.isfinite(grid)]
-    middle = (finite.min() + finite.max()) / 2 if finite.size else 0
+    # the colour scale spans the scored points only: a failed or diverged one is blank, "none"
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    image = axis.imshow(grid, cmap="viridis", aspect="auto", vmin=low, vmax=high)
+    middle = (low + high) / 2
     for i, j in np.ndindex(grid.shape):
         if math.isfinite(grid[i, j]):
             colour = "black" if grid[i, j] > middle else "white"
             axis.text(j, i, f"{grid[i, j]:.3f}", ha="center", va="center", color=colour)
+        else:
+            axis.text(j, i, "none", ha="center", va="center", color="0.4", fontsize="small")
     axis.set_yticks(range(len(rows)), [plain(str(v)) for v in rows])
     axis.set_xticks(range(len(cols)), [plain(str(v)) for v in cols])
     axis.set_ylabel(plain(fields[0]))
