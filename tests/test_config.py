@@ -52,3 +52,28 @@ def test_outputs_must_be_a_folder_of_its_own(tmp_path, monkeypatch, outputs, fra
 def test_an_outputs_folder_of_its_own_is_fine(tmp_path, monkeypatch, outputs):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert folder_problems({"specs": "specs", "outputs": outputs}, tmp_path) == []
+
+
+def test_figure_settings_that_would_exhaust_memory_are_refused_at_planning(tmp_path):
+    from workflow_helpers import snakemake, write_study
+
+    from netspec.config import plot_problems
+
+    assert plot_problems({"plots": {"dpi": 100, "width": 10, "height": 4}}) == []
+    [wide, tall] = plot_problems({"plots": {"dpi": 1000, "width": 100, "height": 50}})
+    assert wide == (
+        "config plots: expected figures of at most 10,000 pixels a side (width x dpi), "
+        "received 100 x 1000 = 100,000 pixels"
+    )
+    assert "height x dpi" in tall
+    folder = write_study(tmp_path / "study")
+    result = snakemake(folder, "-n", "--config", "plots={dpi: 1000000, width: 1000000}")
+    said = result.stdout + result.stderr
+    assert (
+        result.returncode != 0
+        and "config: $.plots.dpi: expected an integer <= 1000, received 1000000" in said
+    )
+    result = snakemake(folder, "-n", "--config", "plots={dpi: 1000, width: 50}")
+    said = result.stdout + result.stderr
+    assert result.returncode != 0 and "at most 10,000 pixels a side (width x dpi)" in said
+    assert not (folder / "outputs").exists()  # refused before any job

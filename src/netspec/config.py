@@ -62,3 +62,33 @@ def folder_problems(config: dict, cwd: str | Path) -> list[str]:
             f"received {config['outputs']!r}"
         )
     return problems
+
+
+MAX_PIXELS = 10_000  # a figure's side at most: 10,000 x 10,000 RGBA is 400 MB in the plots job
+TALLEST_INCHES = 8.4  # the leaderboard figure grows to this with its 20 rows (plots.TOP)
+
+
+def plot_problems(config: dict) -> list[str]:
+    """Figure settings whose pixels would exhaust the plots job's memory, in words."""
+    plots = config.get("plots", {})
+    dpi = plots.get("dpi", 100)
+    sides = {"width": plots.get("width", 10), "height": max(plots.get("height", 4), TALLEST_INCHES)}
+    return [
+        f"config plots: expected figures of at most {MAX_PIXELS:,} pixels a side ({side} x dpi), "
+        f"received {inches:g} x {dpi:g} = {inches * dpi:,.0f} pixels"
+        for side, inches in sides.items()
+        if inches * dpi > MAX_PIXELS
+    ]
+
+
+def config_problems(config: dict, schema: dict) -> list[str]:
+    """The config's schema violations in netspec's words (where, what was expected, what was
+    found), before Snakemake's own validation fills in the defaults."""
+    from netspec.errors import json_path
+    from netspec.spec.validation import _problems, _validator_class, check_keywords
+
+    check_keywords(schema)  # every keyword one netspec can explain
+    return [
+        f"config: {json_path(path)}: {message}"
+        for path, message in _problems(_validator_class()(schema), config)
+    ]

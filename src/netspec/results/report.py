@@ -38,8 +38,8 @@ def rank(metrics: dict[str, dict]) -> list[str]:
 
     def key(name):
         m = metrics[name]
-        if m.get("diverged"):
-            return (True, 0, name)
+        if m.get("diverged"):  # last, however well it scored before it diverged
+            return (True, -(m.get("selected_val_accuracy") or 0), name)
         return rank_key(m.get("selected_val_accuracy"), m.get("selected_val_loss"), name, by_loss)
 
     return sorted(metrics, key=key)

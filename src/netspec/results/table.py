@@ -100,7 +100,7 @@ def write_csv(
                 "test_accuracy": score.test.mean if score.test else None,
                 **{name: score.means.get(name) for name in DECLARED if name not in _SPREAD_MEANS},
                 "params": results[first]["info"]["params"],
-                "description": results[first]["info"]["description"],
+                "description": safe(results[first]["info"]["description"]),
             }
             for name, spread in (("val_accuracy", score.validation), ("test_accuracy", score.test)):
                 if spread is not None:
@@ -130,12 +130,22 @@ def write_csv(
                     **{key: metrics.get(key) for key in score_columns()},
                     "params": info["params"],
                     "wall_time_s": results[name]["record"]["wall_time_s"],
-                    "description": info["description"],
+                    "description": safe(info["description"]),
                     **{f: _cell(flat[name].get(f)) for f in fields},
                 }
             )
 
 
 def _cell(value: object) -> object:
-    """A spec value as the spec writes it: true, not Python's True; objects and lists as JSON."""
-    return json.dumps(value) if isinstance(value, dict | list | bool) else value
+    """A spec value as the spec writes it: true, not Python's True; objects and lists as JSON;
+    text a spreadsheet would run as a formula made plain text (`safe`)."""
+    return safe(json.dumps(value) if isinstance(value, dict | list | bool) else value)
+
+
+FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what starts a formula in Excel, Sheets, Calc
+
+
+def safe(value: object) -> object:
+    """Text that a spreadsheet would run as a formula, with a leading `'` (OWASP's advice for
+    CSV injection); numbers untouched."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA) else value

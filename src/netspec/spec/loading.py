@@ -266,10 +266,12 @@ def resolve(path: Path, _seen: tuple[tuple[tuple[int, int] | None, Path], ...] =
         )
     seen = (*_seen, (_identity(path), path))
     if len(seen) >= MAX_CHAIN:
+        first = seen[0][1]  # the spec the chain starts from: the one the user asked for
         raise SpecError.one(
-            name,
+            display(first),
             ("extends",),
-            f"expected an extends chain of at most {MAX_CHAIN} files, received longer",
+            f"expected an extends chain of at most {MAX_CHAIN} files, received longer "
+            f"(it reaches {name} and goes on)",
         )
     if _identity(parent_path) in (identity for identity, _ in seen):
         cycle = " -> ".join(display(p) for p in (*(p for _, p in seen), parent_path))

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from netspec import layout
 from netspec.errors import SpecError
 from netspec.logs import log_to
+from netspec.spec.experiment import ID_PATTERN
 from netspec.train.training import OUTPUTS, train_job
 
 
@@ -68,10 +69,43 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _inside(path: str, folder: str) -> bool:
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([path, folder]) == folder
+
+
+def check_job(args: argparse.Namespace, study: str | None = None) -> None:
+    """A job's command line as the workflow writes it, checked before anything is written: the
+    run id an id (never a second line in a log), the log inside the outputs folder (the run
+    folder's parent), and, for a request a shared worker got, the spec inside the study."""
+    if args.run is not None and not ID_PATTERN.fullmatch(args.run):
+        raise SpecError.one(
+            "--run", None, f"expected a run id matching {ID_PATTERN.pattern}, received {args.run!r}"
+        )
+    outputs = os.path.dirname(os.path.abspath(args.folder))
+    if args.log and not _inside(args.log, outputs):
+        raise SpecError.one(
+            "--log",
+            None,
+            f"expected a file inside the outputs folder {outputs}, received {args.log!r}",
+        )
+    if study is not None and not _inside(args.spec, study):
+        raise SpecError.one(
+            "spec", None, f"expected a file inside the study {study}, received {args.spec!r}"
+        )
+
+
 def run_job(args: argparse.Namespace, say=None) -> int:
     """Train the run `args` name; `say(text)` puts a line in the terminal (default: stdout)."""
     run = args.run or os.path.splitext(os.path.basename(args.spec))[0]
     tell = say or (lambda text: print(text, flush=True))
+    try:
+        check_job(args)
+    except SpecError as error:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        if say is not None:
+            tell(f"error: {error}")
+        return 1
     with contextlib.ExitStack() as stack:
         if args.log:  # the terminal gets one line per run, when it ends
             terminal = stack.enter_context(log_to(args.log))

@@ -8,6 +8,7 @@ import fcntl
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import time
@@ -127,7 +128,7 @@ def early_stopping(keras, settings: dict, saved: dict | None):
                 weights = resume / "best-weights.npz"
                 if self.best_epoch == epoch or not weights.exists():
                     save_weights(weights, self.best_weights)
-                state["weights"] = str(weights)
+                state["weights"] = weights.name  # a name inside .resume/, never a path
             return state
 
     return ResumableEarlyStopping(**settings)
@@ -161,7 +162,7 @@ def epoch_selection(keras, metric: str, saved: dict | None):
                 weights = resume / "selected-weights.npz"
                 if self.epoch == epoch + 1 or not weights.exists():
                     save_weights(weights, self.weights)
-                state["weights"] = str(weights)
+                state["weights"] = weights.name  # a name inside .resume/, never a path
             return state
 
         def restore(self) -> int | None:
@@ -194,6 +195,21 @@ def restore_random_states(keras, model, states: dict) -> None:
         generator.state.assign(np.asarray(states[name], dtype=generator.state.dtype))
 
 
+def plain_name(resume: Path, text: str) -> Path:
+    """A file named in progress.json: a plain name inside `resume` (runs saved before names
+    were plain wrote the path of a file directly inside it, which is read as its name).
+    Anything else (another folder, `..`, a separator) is damage: ValueError."""
+    path = Path(text)
+    if len(path.parts) > 1 and path.parent.resolve() == resume.resolve():
+        path = Path(path.name)
+    if len(path.parts) != 1 or path.name in ("", ".", "..") or not _PLAIN.fullmatch(path.name):
+        raise ValueError(f"{text!r} is not a plain file name inside {resume}")
+    return resume / path.name
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
 def resume_point(keras, resume: Path, digest: str) -> tuple[object, list[dict], dict]:
     """(model, epochs done, the saved state of each callback) from an interrupted run of this
     same experiment, else (None, [], {}). A damaged state is set aside, never a crash."""
@@ -202,7 +218,7 @@ def resume_point(keras, resume: Path, digest: str) -> tuple[object, list[dict], 
         return None, [], {}
     try:
         progress = json.loads(progress_file.read_text())
-        state = resume / progress["state"]
+        state = plain_name(resume, progress["state"])
         if progress.get("digest") != digest or not state.exists():
             return None, [], {}  # a different experiment trained here before
         model = keras.models.load_model(state)
@@ -210,6 +226,9 @@ def resume_point(keras, resume: Path, digest: str) -> tuple[object, list[dict], 
         kept = {
             name: progress[name] for name in ("selection", "early_stopping") if name in progress
         }
+        for saved in kept.values():
+            if saved.get("weights"):
+                saved["weights"] = str(plain_name(resume, saved["weights"]))
         return model, list(progress["epochs"]), kept
     except Exception as error:  # noqa: BLE001 - truncated JSON, a damaged .keras file, ...
         print(f"the saved state in {resume} is damaged ({error}); starting afresh", flush=True)

@@ -15,10 +15,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
 import socket
+import stat
+import struct
 import subprocess
 import sys
 import tempfile
@@ -28,28 +31,108 @@ from pathlib import Path
 
 IDLE_S = 30  # a worker without work for this long exits
 START_S = 180  # how long a client waits for the worker it started
+# How long a client waits for a worker to take its request (a frozen one never does), and for
+# the next word of a worker mid-run, which beats every HEARTBEAT_S. The environment may shorten
+# them (NETSPEC_WORKER_ACCEPT_S, NETSPEC_WORKER_SILENCE_S: the tests do).
+ACCEPT_S = float(os.environ.get("NETSPEC_WORKER_ACCEPT_S", 10))
+SILENCE_S = float(os.environ.get("NETSPEC_WORKER_SILENCE_S", 30))
+HEARTBEAT_S = min(5.0, SILENCE_S / 3)
+
+
+class Unsafe(Exception):
+    """Something in the workers' folder is not as netspec made it: the job trains in its own
+    process instead, and says why in one line."""
+
+
+def _private_folder(path: Path) -> Path:
+    """`path`, made if missing (mode 0700), then checked without following links: a real
+    directory, owned by this user, writable by no one else. Anything else is Unsafe. One that
+    others may only read (an older netspec made it under umask 022, and nobody else could
+    write into it) is closed to them (0700)."""
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as error:
+        raise Unsafe(f"{path} is not a directory of its own ({error.strerror})") from None
+    try:
+        found = os.fstat(descriptor)
+        fix = f"remove it (rm -r {path}) and rerun"
+        if found.st_uid != os.getuid():
+            raise Unsafe(f"{path} belongs to another user (uid {found.st_uid}): {fix}")
+        if found.st_mode & 0o022:
+            mode = f"{stat.S_IMODE(found.st_mode):o}"
+            raise Unsafe(f"{path} is writable by other users (mode {mode}): {fix}")
+        if found.st_mode & 0o077:
+            os.fchmod(descriptor, 0o700)
+    finally:
+        os.close(descriptor)
+    return path
+
+
+def _root() -> Path:
+    """$XDG_RUNTIME_DIR where it is set and a directory (per user, 0700, as systemd makes it),
+    else the temp directory (1777 by design: netspec checks only what it makes below)."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isdir(runtime):
+        return Path(runtime)
+    return Path(tempfile.gettempdir())
 
 
 def _folder() -> Path:
     """Where this study's workers listen: short (a socket path has ~100 characters at most),
-    per user and per working directory."""
+    per user and per working directory, every level netspec makes checked (_private_folder)."""
     study = hashlib.sha256(os.getcwd().encode()).hexdigest()[:12]
-    folder = Path(tempfile.gettempdir()) / f"netspec-{os.getuid()}" / study
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    user = _private_folder(_root() / f"netspec-{os.getuid()}")
+    return _private_folder(user / study)
+
+
+def _private_file(path: str | Path, flags: int = os.O_RDWR):
+    """A file of this user's, opened without following a link, made with mode 0600; Unsafe if
+    it is anything else (a directory, a link, another user's)."""
+    try:
+        descriptor = os.open(path, flags | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as error:
+        raise Unsafe(f"{path}: {error.strerror}") from None
+    found = os.fstat(descriptor)
+    if not stat.S_ISREG(found.st_mode) or found.st_uid != os.getuid():
+        os.close(descriptor)
+        raise Unsafe(f"{path} is not a file of this user's")
+    return os.fdopen(descriptor, "r+" if flags & os.O_RDWR else "w")
+
+
+@functools.cache
+def identity() -> str:
+    """What a worker's code is: netspec's version, a digest of its installed source (every
+    file of the package, by content) and the interpreter. A worker serves only runs of the
+    same identity, so a change of code or of virtualenv starts a new worker."""
+    import netspec
+
+    digest = hashlib.sha256(f"{netspec.__version__}\0{sys.executable}".encode())
+    package = Path(netspec.__file__).resolve().parent
+    files = [  # links followed: a checkout's schemas/ is one
+        Path(top, name)
+        for top, folders, names in os.walk(package, followlinks=True)
+        if "__pycache__" not in Path(top).parts
+        for name in names
+    ]
+    for path in sorted(files):
+        digest.update(str(path.relative_to(package)).encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _key(args: argparse.Namespace) -> str:
-    """The kind of worker a run needs: what a process can set only once."""
+    """The kind of worker a run needs: what a process can set only once, and its code."""
     from netspec.spec.compile import compile_run
 
     deterministic = compile_run(args.spec, args.run).spec["training"]["deterministic"]
-    return f"t{args.threads}-d{int(deterministic)}"
+    return f"t{args.threads}-d{int(deterministic)}-{identity()}"
 
 
 def _claim(path: Path):
     """The lock file of the worker at `path`, locked, or None when another client holds it."""
-    lock = open(f"{path}.lock", "a+")  # noqa: SIM115 - held for the request
+    lock = _private_file(f"{path}.lock")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -58,10 +141,21 @@ def _claim(path: Path):
     return lock
 
 
+def peer_uid(connection: socket.socket) -> int:
+    """The user id of the process at the other end of a Unix socket (SO_PEERCRED)."""
+    credentials = connection.getsockopt(
+        socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")
+    )
+    return struct.unpack("3i", credentials)[1]
+
+
 def _connect(path: Path) -> socket.socket | None:
+    """A connection to the worker at `path`, if one listens there as this user."""
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         client.connect(str(path))
+        if peer_uid(client) != os.getuid():
+            raise Unsafe(f"{path} is served by another user")
     except OSError:
         client.close()
         return None
@@ -89,8 +183,8 @@ def _start_worker(folder: Path, key: str, threads: int):
     token = f"{os.getpid()}-{time.monotonic_ns() % 10**9}"
     path = folder / f"{key}-{token}.sock"
     lock = _claim(path)
-    command = [sys.executable, "-m", "netspec.train.workers", str(path), str(threads)]
-    with open(folder / f"{key}-{token}.log", "w") as log:
+    command = [sys.executable, "-m", "netspec.train.workers", str(path), str(threads), key]
+    with _private_file(folder / f"{key}-{token}.log", os.O_WRONLY | os.O_TRUNC) as log:
         process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
         )
@@ -105,36 +199,83 @@ def _start_worker(folder: Path, key: str, threads: int):
     return None
 
 
+def _messages(client: socket.socket, first_within: float):
+    """The worker's messages, one JSON object a line; the first within `first_within`
+    seconds, each next within SILENCE_S (a worker mid-run beats every HEARTBEAT_S). Ends
+    with TimeoutError where the worker falls silent, or at the end of the stream."""
+    client.settimeout(first_within)
+    buffer = b""
+    while True:
+        chunk = client.recv(65536)
+        if not chunk:
+            return
+        client.settimeout(SILENCE_S)
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            message = json.loads(line)
+            if isinstance(message, dict):
+                yield message
+
+
+def _train_here(args: argparse.Namespace, why: str) -> int:
+    from netspec.train.job import run_job
+
+    print(f"{why}; training in this process", flush=True)
+    return run_job(args)
+
+
 def delegate(argv: list[str], args: argparse.Namespace) -> int:
     """Run the job in a shared worker, relaying its terminal lines; its exit status. Where no
-    worker can be had, the job runs here as it would without --shared."""
+    worker can be had, or the workers' folder is not as netspec made it, the job runs here as
+    it would without --shared."""
     from netspec.errors import SpecError
+    from netspec.text import printable
 
     try:
         key = _key(args)
     except SpecError as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         return 1
-    folder = _folder()
-    found = _idle_worker(folder, key) or _start_worker(folder, key, args.threads)
-    if found is None:
-        from netspec.train.job import run_job
+    request = {"argv": [a for a in argv if a != "--shared"], "cwd": os.getcwd()}
+    try:
+        folder = _folder()
+        for tried in range(5):  # an idle worker that never takes the request (frozen): passed over
+            found = _idle_worker(folder, key) if tried < 3 else None
+            found = found or _start_worker(folder, key, args.threads)
+            if found is None:
+                return _train_here(args, "no shared worker could be started")
+            client, lock = found
+            with client, lock:
+                messages = _messages(client, ACCEPT_S)
+                try:
+                    client.sendall(json.dumps(request).encode() + b"\n")
+                    first = next(messages, None)
+                except (OSError, ValueError):  # TimeoutError too: it never took the request
+                    continue
+                if isinstance(first, dict) and "accepted" in first:
+                    return _relay(messages, args, printable)
+        return _train_here(args, "no shared worker took the run")
+    except Unsafe as why:
+        return _train_here(args, f"shared workers refused: {why}")
 
-        print("no shared worker could be started; training in this process", flush=True)
-        return run_job(args)
-    client, lock = found
-    with client, lock:
-        request = {"argv": [a for a in argv if a != "--shared"], "cwd": os.getcwd()}
-        client.sendall(json.dumps(request).encode() + b"\n")
-        for line in client.makefile(encoding="utf-8"):
-            message = json.loads(line)
+
+def _relay(messages, args: argparse.Namespace, printable) -> int:
+    """The worker's lines to the terminal (control characters removed), then its status."""
+    try:
+        for message in messages:
             if "say" in message:
-                print(message["say"], flush=True)
+                print(printable(str(message["say"])), flush=True)
             elif "exit" in message:
-                return message["exit"]
+                return int(message["exit"])
+        why = "stopped before the run ended"
+    except TimeoutError:
+        why = f"said nothing for {SILENCE_S:g} s (frozen, or stopped)"
+    except (OSError, ValueError):
+        why = "sent something that is not a job's message"
     print(
-        f"error: the shared worker training {args.run or args.spec} stopped before the run "
-        "ended; rerun snakemake (the run resumes from its last finished epoch)",
+        f"error: the shared worker training {args.run or args.spec} {why}; rerun snakemake "
+        "(the run resumes from its last finished epoch)",
         file=sys.stderr,
         flush=True,
     )
@@ -149,30 +290,58 @@ def _watch(connection: socket.socket, finished: threading.Event) -> None:
         os._exit(3)
 
 
-def _serve_one(connection: socket.socket) -> None:
+def _serve_one(connection: socket.socket, key: str) -> None:
+    from netspec.errors import SpecError
     from netspec.train import provenance
-    from netspec.train.job import parser, run_job
+    from netspec.train.job import check_job, parser, run_job
 
-    request = json.loads(connection.makefile(encoding="utf-8").readline())
-    os.chdir(request["cwd"])
+    if peer_uid(connection) != os.getuid():
+        return  # another user's: refused before a byte is read
+    connection.settimeout(ACCEPT_S)
+    line = connection.makefile("rb").readline(1 << 20)
+    request = json.loads(line)
+    if not isinstance(request, dict) or request.get("cwd") != os.getcwd():
+        return  # a worker serves the study it was started for
+    argv = request.get("argv")
+    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+        return
+    args = parser().parse_args(argv)
+    connection.settimeout(None)
+    send_lock = threading.Lock()
+
+    def send(message: dict) -> None:
+        with send_lock:
+            connection.sendall(json.dumps(message).encode() + b"\n")
+
+    send({"accepted": key})
+    try:
+        check_job(args, study=os.getcwd())  # before anything is written
+    except SpecError as error:
+        send({"say": f"error: {error}"})
+        send({"exit": 1})
+        return
     finished = threading.Event()
     threading.Thread(target=_watch, args=(connection, finished), daemon=True).start()
-
-    def say(text: str) -> None:
-        connection.sendall(json.dumps({"say": text}).encode() + b"\n")
-
+    threading.Thread(target=_beat, args=(send, finished), daemon=True).start()
     provenance.JOB_STARTED[:] = [time.perf_counter()]
     provenance.JOB_CPU_STARTED[:] = [provenance.cpu_seconds()]
     try:
-        status = run_job(parser().parse_args(request["argv"]), say)
+        status = run_job(args, lambda text: send({"say": text}))
     except Exception as error:  # noqa: BLE001 - the client says it; the worker lives on
-        say(f"error: {type(error).__name__}: {error}")
+        send({"say": f"error: {type(error).__name__}: {error}"})
         status = 1
     finished.set()
-    connection.sendall(json.dumps({"exit": status}).encode() + b"\n")
+    send({"exit": status})
 
 
-def serve(path: str, threads: int) -> None:
+def _beat(send, finished: threading.Event) -> None:
+    """Tell the client every HEARTBEAT_S that this worker is alive, until the run ends."""
+    while not finished.wait(HEARTBEAT_S):
+        with contextlib.suppress(OSError):
+            send({"beat": True})
+
+
+def serve(path: str, threads: int, key: str) -> None:
     """Listen at `path`, one job at a time, until IDLE_S pass without one. (`threads`: the
     kind of runs it serves; their first sets TensorFlow's pools to it.)"""
     import netspec
@@ -182,7 +351,11 @@ def serve(path: str, threads: int) -> None:
     # its run's lock as early (a leftover trainer is stopped before it trains on).
     netspec.quiet_tensorflow()
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
+    mask = os.umask(0o077)  # the socket file: this user's alone
+    try:
+        server.bind(path)
+    finally:
+        os.umask(mask)
     server.listen(4)
     server.settimeout(IDLE_S)
     try:
@@ -193,7 +366,10 @@ def serve(path: str, threads: int) -> None:
                 break
             connection.settimeout(None)
             with connection:
-                _serve_one(connection)
+                try:
+                    _serve_one(connection, key)
+                except (OSError, ValueError, SystemExit) as error:  # a bad request: refused
+                    print(f"refused a request: {error!r}", flush=True)
     finally:
         # its log too: kept only where a worker died (the clue to why)
         for leftover in (path, f"{path}.lock", path.removesuffix(".sock") + ".log"):
@@ -202,6 +378,6 @@ def serve(path: str, threads: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], int(sys.argv[2]))
+    serve(sys.argv[1], int(sys.argv[2]), sys.argv[3])
     sys.stdout.flush()
     os._exit(0)

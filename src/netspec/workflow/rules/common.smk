@@ -12,7 +12,7 @@ from snakemake.utils import validate
 from netspec import __version__ as NETSPEC_VERSION
 from netspec import layout
 from netspec.workflow import quiet_scheduler, study_record
-from netspec.config import coerce_numbers, folder_problems
+from netspec.config import coerce_numbers, config_problems, folder_problems, plot_problems
 from netspec.data.kinds import DataSource
 from netspec.errors import SpecError, plural
 from netspec.spec.resources import job_resources
@@ -21,10 +21,13 @@ from netspec.spec.study import load_study, shown
 
 CONFIG_SCHEMA = workflow.source_path("../../schemas/config.schema.json")
 with open(CONFIG_SCHEMA, encoding="utf-8") as handle:
-    config.update(coerce_numbers(config, json.load(handle)))
-validate(config, CONFIG_SCHEMA)
-if folder_problems(config, os.getcwd()):
-    raise WorkflowError("\n".join(folder_problems(config, os.getcwd())))
+    config_schema = json.load(handle)
+config.update(coerce_numbers(config, config_schema))
+if config_problems(config, config_schema):  # said as netspec says a spec's problems
+    raise WorkflowError("\n".join(config_problems(config, config_schema)))
+validate(config, CONFIG_SCHEMA)  # and the defaults filled in
+if folder_problems(config, os.getcwd()) or plot_problems(config):
+    raise WorkflowError("\n".join(folder_problems(config, os.getcwd()) + plot_problems(config)))
 
 quiet_scheduler(workflow, config["terminal"])
 

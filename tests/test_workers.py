@@ -1,0 +1,321 @@
+"""Shared workers as a service on a shared machine: their folder, their socket, their requests,
+their code, and a worker that freezes. The second user is real: made by the test where it runs
+as root on Linux (skipped with the reason elsewhere)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from conftest import valid_spec, write_spec
+
+from netspec.data.prepare import prepare
+from netspec.train import workers
+
+OTHER = "netspec-other"
+
+
+@pytest.fixture(scope="module")
+def other_user() -> pwd.struct_passwd:
+    if sys.platform != "linux" or os.geteuid() != 0:
+        pytest.skip("a second local user is made only by a test running as root on Linux")
+    try:
+        return pwd.getpwnam(OTHER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", OTHER], check=True)
+        return pwd.getpwnam(OTHER)
+
+
+@pytest.fixture
+def root(monkeypatch):
+    """A short temp root of the test's own (a socket path holds ~100 characters)."""
+    folder = Path(tempfile.mkdtemp(prefix="nw", dir="/tmp"))
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", None)  # gettempdir() reads TMPDIR again
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_folder_is_private_or_refused(root, other_user):
+    user = root / f"netspec-{os.getuid()}"
+    made = workers._private_folder(user)
+    assert made == user and (os.stat(user).st_mode & 0o777) == 0o700
+    os.chmod(user, 0o755)  # as an older netspec made it under umask 022: closed, not refused
+    workers._private_folder(user)
+    assert os.stat(user).st_mode & 0o777 == 0o700
+    os.chmod(user, 0o775)  # group-writable: someone else may have put anything in it
+    with pytest.raises(workers.Unsafe, match="writable by other users"):
+        workers._private_folder(user)
+    os.chmod(user, 0o700)
+    os.chown(user, other_user.pw_uid, other_user.pw_gid)  # made first by another user
+    with pytest.raises(workers.Unsafe, match="belongs to another user"):
+        workers._private_folder(user)
+    shutil.rmtree(user)
+    user.symlink_to(root)  # a link planted where the folder goes
+    with pytest.raises(workers.Unsafe, match="not a directory of its own"):
+        workers._private_folder(user)
+    user.unlink()
+    user.write_text("junk")
+    with pytest.raises(workers.Unsafe, match="not a directory of its own"):
+        workers._private_folder(user)
+
+
+def test_lock_and_log_files_follow_no_link_and_are_this_users(root):
+    target = root / "elsewhere"
+    (root / "a.lock").symlink_to(target)
+    with pytest.raises(workers.Unsafe):
+        workers._private_file(root / "a.lock")
+    assert not target.exists()  # nothing was made where the link points
+    (root / "b.lock").mkdir()  # junk: a directory named like a lock file
+    with pytest.raises(workers.Unsafe):
+        workers._private_file(root / "b.lock")
+    with workers._private_file(root / "c.log", os.O_WRONLY) as handle:
+        handle.write("x")
+    assert os.stat(root / "c.log").st_mode & 0o777 == 0o600
+
+
+def _worker(study: Path, root: Path) -> tuple[subprocess.Popen, Path]:
+    """A worker started as the client starts one (no TensorFlow until its first run)."""
+    env = {**os.environ, "TMPDIR": str(root)}
+    env.pop("XDG_RUNTIME_DIR", None)
+    path = root / "w.sock"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "netspec.train.workers", str(path), "1", "t1-d0-test"],
+        cwd=study,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not path.exists():
+        assert time.monotonic() < deadline and process.poll() is None, "no worker came up"
+        time.sleep(0.05)
+    return process, path
+
+
+def _ask(path: Path, request: dict, user: pwd.struct_passwd | None = None) -> list[dict]:
+    """Send a request to the worker at `path` (as `user`), and read its replies."""
+    code = (
+        "import json, socket, sys\n"
+        "c = socket.socket(socket.AF_UNIX); c.settimeout(20); c.connect(sys.argv[1])\n"
+        "data = b''\n"
+        "try:\n"
+        "    c.sendall(sys.argv[2].encode() + b'\\n')\n"
+        "    while (chunk := c.recv(65536)): data += chunk\n"
+        "except ConnectionResetError: pass  # refused unread\n"
+        "print(data.decode())\n"
+    )
+    # another user cannot reach this interpreter under /root: the system's, stdlib only
+    python = shutil.which("python3", path="/usr/bin:/bin") if user else sys.executable
+    result = subprocess.run(
+        [python or sys.executable, "-c", code, str(path), json.dumps(request)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        user=user.pw_uid if user else None,
+        group=user.pw_gid if user else None,
+    )
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_a_worker_refuses_another_users_connection_and_requests_outside_the_study(
+    tmp_path, root, other_user
+):
+    study = tmp_path / "study"
+    spec = write_spec(study / "specs", "a.json", valid_spec())
+    process, path = _worker(study, root)
+    try:
+        assert path.stat().st_mode & 0o077 == 0  # bound under umask 077: this user's alone
+        argv = [str(spec), "data.npz", str(study / "outputs/a"), "1", "--run", "a"]
+        # the way opened on purpose, to reach the peer check itself
+        os.chmod(path, 0o666)
+        os.chmod(root, 0o755)
+        stolen = argv[:-2] + ["--log", str(study / "outputs/a/train.log")]
+        assert _ask(path, {"argv": stolen, "cwd": str(study)}, other_user) == []
+        # this user's, but the log lies outside the outputs folder: refused, nothing written
+        bashrc = tmp_path / "bashrc"
+        replies = _ask(path, {"argv": [*argv, "--log", str(bashrc)], "cwd": str(study)})
+        assert replies[0] == {"accepted": "t1-d0-test"} and replies[-1] == {"exit": 1}
+        assert "inside the outputs folder" in replies[1]["say"]
+        # a run id that would put a second line in a log
+        sneaky = [*argv[:-1], "a\necho owned", "--log", str(study / "outputs/a/train.log")]
+        replies = _ask(path, {"argv": sneaky, "cwd": str(study)})
+        assert "expected a run id" in replies[1]["say"] and replies[-1] == {"exit": 1}
+        # a spec outside the study
+        outside = write_spec(tmp_path, "outside.json", valid_spec())
+        replies = _ask(path, {"argv": [str(outside), *argv[1:]], "cwd": str(study)})
+        assert "inside the study" in replies[1]["say"]
+        # a request for another study's folder: closed unanswered
+        assert _ask(path, {"argv": argv, "cwd": str(tmp_path)}) == []
+        assert not bashrc.exists() and not (study / "outputs").exists()
+        assert process.poll() is None  # and the worker serves on
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_a_change_of_source_or_interpreter_is_another_identity(tmp_path):
+    import netspec
+
+    package = Path(netspec.__file__).resolve().parent
+    shutil.copytree(package, tmp_path / "netspec", ignore=shutil.ignore_patterns("__pycache__"))
+    code = "from netspec.train.workers import identity; print(identity())"
+
+    def identity() -> str:
+        env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+        return subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    before = identity()
+    assert before == workers.identity()  # the same files, the same interpreter
+    with open(tmp_path / "netspec/train/training.py", "a") as handle:
+        handle.write("\n# an edit\n")
+    assert identity() != before
+    import argparse
+
+    spec = write_spec(tmp_path / "specs", "a.json", valid_spec())
+    key = workers._key(argparse.Namespace(threads=1, spec=str(spec), run=None))
+    assert key == f"t1-d0-{workers.identity()}"  # spelled into every worker's key
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "digits.npz"
+    prepare("digits", path)
+    return path
+
+
+def _shared(study: Path, spec: Path, digits: Path, run: str, env: dict, wait=True):
+    (study / "outputs" / run).mkdir(parents=True, exist_ok=True)  # as Snakemake makes it
+    command = [sys.executable, "-m", "netspec.train", str(spec), str(digits)]
+    command += [str(study / "outputs" / run), "1", "--run", run, "--shared"]
+    command += ["--log", str(study / "outputs" / run / "train.log")]
+    if not wait:
+        return subprocess.Popen(
+            command, cwd=study, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+    return subprocess.run(command, cwd=study, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.slow
+def test_another_users_folder_means_training_in_process_and_a_frozen_worker_is_let_go(
+    tmp_path, root, other_user, digits
+):
+    study = tmp_path / "study"
+    spec = write_spec(study / "specs", "a.json", valid_spec())
+    env = {**os.environ, "TMPDIR": str(root), "NETSPEC_WORKER_SILENCE_S": "6"}
+    env["NETSPEC_WORKER_ACCEPT_S"] = "3"
+    env.pop("XDG_RUNTIME_DIR", None)
+    user = root / f"netspec-{os.getuid()}"
+    user.mkdir(mode=0o700)
+    os.chown(user, other_user.pw_uid, other_user.pw_gid)
+    result = _shared(study, spec, digits, "a", env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("shared workers refused:") and "belongs to another user" in lines[0]
+    assert lines[-1].startswith("done a:") and "Traceback" not in result.stdout + result.stderr
+    shutil.rmtree(user)
+    # a long run in a worker, frozen mid-run: its client ends within the stated silence
+    long = write_spec(study / "specs", "long.json", valid_spec(training={"epochs": 400}))
+    client = _shared(study, long, digits, "long", env, wait=False)
+    pids = []
+    deadline = time.monotonic() + 120
+    while not pids:
+        assert time.monotonic() < deadline, "the worker never started its run"
+        time.sleep(0.5)
+        if (study / "outputs/long/.resume").exists():
+            pids = _worker_pids(root)
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    stopped = time.monotonic()
+    try:
+        output, _ = client.communicate(timeout=60)
+        took = time.monotonic() - stopped
+        assert client.returncode == 1 and took < 6 + 5, took
+        assert "said nothing for 6 s" in output and "Traceback" not in output
+        # the frozen worker is idle now (its client gone): the next run passes it over
+        result = _shared(study, spec, digits, "a", env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "done a:" in result.stdout
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _worker_pids(root: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"netspec.train.workers" in command and any(
+                str(root).encode() in c for c in command
+            ):
+                found.append(int(entry.name))
+    return found
+
+
+def test_socket_peer_credentials_name_this_user():
+    left, right = socket.socketpair(socket.AF_UNIX)
+    with left, right:
+        assert workers.peer_uid(left) == os.getuid()
+
+
+def test_resume_state_names_are_plain_names_inside_the_resume_folder(tmp_path):
+    from netspec.train.resume import plain_name
+
+    resume = tmp_path / ".resume"
+    resume.mkdir()
+    assert plain_name(resume, "state-3.keras") == resume / "state-3.keras"
+    assert plain_name(resume, str(resume / "best-weights.npz")) == resume / "best-weights.npz"
+    for hostile in ("/etc/passwd", "../x.npz", "a/b.npz", "..", "", str(tmp_path / "x.npz")):
+        with pytest.raises(ValueError, match="not a plain file name"):
+            plain_name(resume, hostile)
+
+
+def test_results_csv_writes_formula_like_text_as_text(tmp_path):
+    import csv
+
+    from netspec.results.table import write_csv
+
+    spec = {"description": '=HYPERLINK("http://x")', "model": {"padding": "@same"}}
+    other = {"description": "plain", "model": {"padding": "valid"}}
+    results = {
+        name: {
+            "metrics": {"selected_val_accuracy": -0.5 if name == "a" else 0.5},
+            "info": {"spec": s, "params": 1, "description": s["description"], "variant": name},
+            "record": {"wall_time_s": 1.0},
+        }
+        for name, s in (("a", spec), ("b", other))
+    }
+    write_csv(tmp_path / "r.csv", ["b", "a"], results)
+    with open(tmp_path / "r.csv", encoding="utf-8") as handle:
+        rows = {row["experiment"]: row for row in csv.DictReader(handle)}
+    assert rows["a"]["description"] == '\'=HYPERLINK("http://x")'
+    assert rows["a"]["model.padding"] == "'@same" and rows["b"]["model.padding"] == "valid"
+    assert rows["a"]["selected_val_accuracy"] == "-0.5"  # a number stays a number
+
+
+def test_text_from_a_worker_reaches_the_terminal_without_control_characters():
+    from netspec.text import printable
+
+    spoofed = "done a: val_accuracy 0.9999\x1b[2K\r\x07\x9b31m\tok"
+    assert printable(spoofed) == "done a: val_accuracy 0.9999?[2K???31m\tok"
