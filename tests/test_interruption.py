@@ -142,3 +142,41 @@ def test_a_damaged_saved_state_starts_afresh_instead_of_failing_forever(uninterr
     assert result.returncode == 0, result.stderr[-3000:]
     assert "is damaged" in (folder / "outputs/gamma/train.log").read_text()
     assert outputs(folder) == outputs(uninterrupted)
+
+
+QUICK = {"quick.json": TINY_SPECS["beta.json"]}  # a run that finishes before the other's epoch 3
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_to_snakemakes_pid_loses_no_finished_run_and_resumes_the_rest(
+    uninterrupted, tmp_path, sig
+):
+    """kill -INT or -TERM of snakemake's PID alone (a script's, a scheduler's way): SIGINT
+    interrupts the running training, SIGTERM lets it finish (Snakemake's choice); either way no
+    traceback, a last line that says what to run, and the rerun it names retrains nothing that
+    finished and resumes the rest to the history of a run never interrupted."""
+    folder = write_study(tmp_path, {**SPECS, **QUICK}, TINY_CONFIG)
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
+    command += ["--directory", str(folder), "--cores", "2"]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for_epochs(folder / "outputs/gamma/.resume/progress.json", 3)
+        assert (folder / "outputs/quick/metrics.json").exists()
+        first.send_signal(sig)
+        said, _ = first.communicate(timeout=300)
+    finally:
+        first.kill()
+    assert first.returncode == 128 + sig, said[-3000:]
+    assert "Traceback" not in said and "did not complete successfully" not in said
+    last = said.strip().splitlines()[-1]
+    assert last.startswith("Interrupted:" if sig == signal.SIGINT else "Stopped (SIGTERM):")
+    assert last.endswith(
+        ("snakemake --cores 2 (the stopped runs resume where they were)", "snakemake --cores 2")
+    )
+    assert trainers(folder) == []
+    rerun = run_snakemake(folder, "--cores", "2", timeout=600)  # as the last line says
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert (folder / "outputs/quick/train.log").read_text().count("--- ") == 1  # not retrained
+    log = (folder / "outputs/gamma/train.log").read_text()
+    assert ("resumed after epoch " in log) == (sig == signal.SIGINT)
+    assert outputs(folder) == outputs(uninterrupted)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 from netspec.train.job import parser, run_job
@@ -11,11 +12,22 @@ from netspec.train.job import parser, run_job
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(argv)
-    if args.shared:
-        from netspec.train.workers import delegate  # sockets: imported only when shared
+    try:
+        if args.shared:
+            from netspec.train.workers import delegate  # sockets: imported only when shared
 
-        return delegate(argv, args)
-    return run_job(args)
+            return delegate(argv, args)
+        return run_job(args)
+    except KeyboardInterrupt:  # Ctrl-C, or Snakemake passing on its SIGINT (netspec.workflow)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second one (the group's) changes nothing
+        run = args.run or os.path.basename(args.folder)
+        print(
+            f"interrupted {run}: its finished epochs are kept in "
+            f"{os.path.join(args.folder, '.resume')}; rerun snakemake to resume it",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 130
 
 
 if __name__ == "__main__":
