@@ -95,8 +95,10 @@ def check_job(args: argparse.Namespace, study: str | None = None) -> None:
         )
 
 
-def run_job(args: argparse.Namespace, say=None) -> int:
-    """Train the run `args` name; `say(text)` puts a line in the terminal (default: stdout)."""
+def run_job(args: argparse.Namespace, say=None, clock=None) -> int:
+    """Train the run `args` name; `say(text)` puts a line in the terminal (default: stdout);
+    `clock` (netspec.train.provenance.JobClock): when the job started, by default with its
+    process."""
     run = args.run or os.path.splitext(os.path.basename(args.spec))[0]
     tell = say or (lambda text: print(text, flush=True))
     try:
@@ -115,7 +117,13 @@ def run_job(args: argparse.Namespace, say=None) -> int:
             print(f"--- {stamp}: {run} ---", flush=True)
         try:
             record = train_job(
-                args.spec, args.data, args.folder, args.threads, run=args.run, digest=args.digest
+                args.spec,
+                args.data,
+                args.folder,
+                args.threads,
+                run=args.run,
+                digest=args.digest,
+                clock=clock,
             )
         except SpecError as error:
             print(f"error: {error}", file=sys.stderr, flush=True)

@@ -8,6 +8,7 @@ import resource
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,22 +16,41 @@ import numpy as np
 import netspec
 from netspec.spec.hardware import cpu, gpu_present
 
-# Set by a shared worker (netspec.train.workers) when a job's request arrives: that job's clock
-# (and its CPU time) starts then, not when the worker's process did.
-JOB_STARTED: list[float] = []
-JOB_CPU_STARTED: list[float] = []
-
 
 def cpu_seconds() -> float:
     """CPU time of this process (user + system)."""
     return sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
 
 
+@dataclass(frozen=True)
+class JobClock:
+    """A training job's clock, passed to what it times: when the job started (perf_counter
+    seconds), this process's CPU seconds then, and whether a shared worker runs it (then the
+    job starts when its request arrives, not when the worker's process did)."""
+
+    started: float
+    cpu_started: float = 0.0
+    shared: bool = False
+
+    @classmethod
+    def of_process(cls) -> JobClock:
+        """A job that is its own process: its clock started with the process."""
+        return cls(time.perf_counter() - process_age())
+
+    @classmethod
+    def from_now(cls) -> JobClock:
+        """A job a shared worker takes now."""
+        return cls(time.perf_counter(), cpu_seconds(), shared=True)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def cpu(self) -> float:
+        return cpu_seconds() - self.cpu_started
+
+
 def process_age() -> float:
-    """Seconds since this job started: since its process started (from /proc; 0.0 where there
-    is no /proc), or since a shared worker took its request."""
-    if JOB_STARTED:
-        return time.perf_counter() - JOB_STARTED[-1]
+    """Seconds since this process started (from /proc; 0.0 where there is no /proc)."""
     try:
         start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
         uptime = float(Path("/proc/uptime").read_text().split()[0])
@@ -77,7 +97,9 @@ def what_ran(experiment) -> dict:
     }
 
 
-def run_record(experiment, started, wall, threads, sets, resumed_from, epochs, diverged) -> dict:
+def run_record(
+    experiment, started, clock: JobClock, threads, sets, resumed_from, epochs, diverged
+) -> dict:
     """Provenance: what ran, where, with which versions, for how long."""
     import keras
     import tensorflow as tf
@@ -101,15 +123,15 @@ def run_record(experiment, started, wall, threads, sets, resumed_from, epochs, d
         "resumed_from_epoch": resumed_from,
         "diverged": diverged,
         "threads": threads,
-        "shared_worker": bool(JOB_STARTED),  # trained in a worker that had TensorFlow loaded
+        "shared_worker": clock.shared,  # trained in a worker that had TensorFlow loaded
         "precision": experiment.spec["training"]["precision"],
         "hardware": {"cpu": cpu(), "gpu": gpu_present()},  # what decides the precision's speed
         "cpus_available": len(os.sched_getaffinity(0)),
         "slurm": slurm or None,
         "host": socket.gethostname(),
         "started": started.isoformat(timespec="seconds"),
-        "wall_time_s": round(wall, 3),  # from process start
-        "cpu_time_s": round(cpu_seconds() - (JOB_CPU_STARTED[-1] if JOB_CPU_STARTED else 0), 3),
+        "wall_time_s": round(clock.elapsed(), 3),  # from the job's start
+        "cpu_time_s": round(clock.cpu(), 3),
         # the process's peak: in a shared worker, over all the runs it has trained so far
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "versions": {

@@ -20,7 +20,7 @@ from netspec.spec.experiment import Experiment
 from netspec.train.events import events_callback
 from netspec.train.failure import record_failure
 from netspec.train.pipeline import batches, split, steps, training_batches
-from netspec.train.provenance import process_age, run_record
+from netspec.train.provenance import JobClock, run_record
 from netspec.train.resume import (
     RESUME_DIR,
     early_stopping,
@@ -61,9 +61,17 @@ def first_batch_callback(keras, timeline: dict, clock: float):
     return FirstBatch()
 
 
-def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads: int) -> dict:
-    """Fit the experiment's model; write model, history, predictions, run record (and metrics)."""
-    started, clock = datetime.now(UTC), time.perf_counter() - process_age()
+def train(
+    experiment: Experiment,
+    data_path: Path,
+    out: dict[str, Path],
+    threads: int,
+    job: JobClock | None = None,
+) -> dict:
+    """Fit the experiment's model; write model, history, predictions, run record (and metrics).
+    `job`: the job's clock (by default, its process's)."""
+    job = job or JobClock.of_process()
+    started, clock = datetime.now(UTC), job.started
     # Seconds since the process started at each step before training proper: the fixed cost.
     timeline = {"train_called": round(time.perf_counter() - clock, 3)}
     training = experiment.spec["training"]
@@ -142,7 +150,7 @@ def train(experiment: Experiment, data_path: Path, out: dict[str, Path], threads
     record = run_record(
         experiment,
         started,
-        time.perf_counter() - clock,
+        job,
         threads,
         sets,
         resumed_from,
@@ -171,7 +179,14 @@ OUTPUTS = layout.RUN_FILES
 
 
 def train_job(
-    spec: str, data: str, folder: str, threads: int = 1, *, run: str | None = None, digest=None
+    spec: str,
+    data: str,
+    folder: str,
+    threads: int = 1,
+    *,
+    run: str | None = None,
+    digest=None,
+    clock: JobClock | None = None,
 ):
     """The workflow's training job: recompile the spec, take its run `run` (one seed of one sweep
     point; by default its only run), refuse one that changed since the workflow planned it (`digest`),
@@ -194,14 +209,15 @@ def train_job(
     with sole_trainer(Path(folder)):
         for stale in out.values():  # a run that fails must not leave an older run's files behind
             stale.unlink(missing_ok=True)
-        started, clock = datetime.now(UTC), time.perf_counter() - process_age()
+        clock = clock or JobClock.of_process()
+        started = datetime.now(UTC)
         try:
-            return train(experiment, Path(data), out, threads)
+            return train(experiment, Path(data), out, threads, clock)
         except SpecError:
             raise  # bad input: the job fails loudly, as at planning
         except Exception as error:  # noqa: BLE001 - recorded with its reason, never hidden
             traceback.print_exc()
-            reason = record_failure(experiment, out, error, started, time.perf_counter() - clock)
+            reason = record_failure(experiment, out, error, started, clock.elapsed())
             print(
                 f"failed: {reason}\nrecorded in {folder}: the report lists the run as failed, "
                 "and the next snakemake retries it (from its last finished epoch)",

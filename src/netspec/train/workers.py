@@ -323,10 +323,8 @@ def _serve_one(connection: socket.socket, key: str) -> None:
     finished = threading.Event()
     threading.Thread(target=_watch, args=(connection, finished), daemon=True).start()
     threading.Thread(target=_beat, args=(send, finished), daemon=True).start()
-    provenance.JOB_STARTED[:] = [time.perf_counter()]
-    provenance.JOB_CPU_STARTED[:] = [provenance.cpu_seconds()]
     try:
-        status = run_job(args, lambda text: send({"say": text}))
+        status = run_job(args, lambda text: send({"say": text}), provenance.JobClock.from_now())
     except Exception as error:  # noqa: BLE001 - the client says it; the worker lives on
         send({"say": f"error: {type(error).__name__}: {error}"})
         status = 1
