@@ -23,6 +23,8 @@ from conftest import valid_spec, write_spec
 from netspec.data.prepare import prepare
 from netspec.train import workers
 
+ROOT = Path(__file__).resolve().parents[1]
+
 OTHER = "netspec-other"
 
 
@@ -159,6 +161,11 @@ def test_a_worker_refuses_another_users_connection_and_requests_outside_the_stud
         outside = write_spec(tmp_path, "outside.json", valid_spec())
         replies = _ask(path, {"argv": [str(outside), *argv[1:]], "cwd": str(study)})
         assert "inside the study" in replies[1]["say"]
+        # a run folder outside the study, in no outputs folder of it
+        elsewhere = [*argv[:2], str(tmp_path / "elsewhere/a"), *argv[3:]]
+        replies = _ask(path, {"argv": elsewhere, "cwd": str(study)})
+        assert "expected a run folder inside the study" in replies[1]["say"]
+        assert not (tmp_path / "elsewhere").exists()
         # a request for another study's folder: closed unanswered
         assert _ask(path, {"argv": argv, "cwd": str(tmp_path)}) == []
         assert not bashrc.exists() and not (study / "outputs").exists()
@@ -230,6 +237,22 @@ def test_another_users_folder_means_training_in_process_and_a_frozen_worker_is_l
     assert lines[0].startswith("shared workers refused:") and "belongs to another user" in lines[0]
     assert lines[-1].startswith("done a:") and "Traceback" not in result.stdout + result.stderr
     shutil.rmtree(user)
+    # a worker of other code (another source digest), idle in the folder: never used
+    os.chdir(study)
+    try:
+        folder = workers._folder()
+    finally:
+        os.chdir(ROOT)
+    old_key = f"t1-d0-{'0' * 12}"  # valid_spec's runs are not deterministic
+    old = subprocess.Popen(
+        [sys.executable, "-m", "netspec.train.workers", str(folder / f"{old_key}-1-1.sock")]
+        + ["1", old_key],
+        cwd=study,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     # a long run in a worker, frozen mid-run: its client ends within the stated silence
     long = write_spec(study / "specs", "long.json", valid_spec(training={"epochs": 400}))
     client = _shared(study, long, digits, "long", env, wait=False)
@@ -256,6 +279,8 @@ def test_another_users_folder_means_training_in_process_and_a_frozen_worker_is_l
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        old.kill()
+    assert "serving" not in old.communicate()[0]  # the old code's worker took no run
 
 
 def _worker_pids(root: Path) -> list[int]:

@@ -77,7 +77,9 @@ def _inside(path: str, folder: str) -> bool:
 def check_job(args: argparse.Namespace, study: str | None = None) -> None:
     """A job's command line as the workflow writes it, checked before anything is written: the
     run id an id (never a second line in a log), the log inside the outputs folder (the run
-    folder's parent), and, for a request a shared worker got, the spec inside the study."""
+    folder's parent), and, for a request a shared worker got, the spec inside the study and
+    the run folder in the study's outputs (inside the study, or an outputs folder elsewhere
+    whose study record names this study)."""
     if args.run is not None and not ID_PATTERN.fullmatch(args.run):
         raise SpecError.one(
             "--run", None, f"expected a run id matching {ID_PATTERN.pattern}, received {args.run!r}"
@@ -93,6 +95,15 @@ def check_job(args: argparse.Namespace, study: str | None = None) -> None:
         raise SpecError.one(
             "spec", None, f"expected a file inside the study {study}, received {args.spec!r}"
         )
+    if study is not None and not _inside(outputs, study):
+        specs = layout.recorded_specs(outputs)  # an outputs folder elsewhere names its study
+        if specs is None or not _inside(specs, study):
+            raise SpecError.one(
+                "folder",
+                None,
+                f"expected a run folder inside the study {study} or in an outputs folder whose "
+                f"{layout.STUDY_RECORD} names it, received {args.folder!r}",
+            )
 
 
 def run_job(args: argparse.Namespace, say=None, clock=None) -> int:

@@ -306,6 +306,7 @@ def _serve_one(connection: socket.socket, key: str) -> None:
     if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
         return
     args = parser().parse_args(argv)
+    print(f"serving {args.run or args.spec}", flush=True)  # the worker's log: what it took
     connection.settimeout(None)
     send_lock = threading.Lock()
 
