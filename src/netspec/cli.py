@@ -245,10 +245,11 @@ def _verdict_lines(outputs: str, runs: dict[str, dict]) -> str:
     )
     text = terminal_line(found.group, len(found.ranking))
     smallest = 100 * found.smallest
+    size = f"{smallest:g} point{'' if smallest == 1 else 's'}"
     if found.against_best and found.seeds_needed is not None:
-        text += f" (To find {smallest:g} point(s): about {found.seeds_needed} seeds per variant.)"
+        text += f" (To find {size}: about {found.seeds_needed} seeds per variant.)"
     elif found.against_best and all(c.seeds >= 2 for c in found.against_best):
-        text += f" (To find {smallest:g} point(s): more test images than this study has.)"
+        text += f" (To find a difference of {size}: more test images than this study has.)"
     import textwrap
 
     from netspec.results.leaderboard import WIDTH
