@@ -15,7 +15,9 @@ from netspec.data.kinds import DatasetInfo, DataSource
 from netspec.spec.inference import LayerSummary, Summary
 from netspec.spec.optimizers import optimizer_args
 
-ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")  # a spec file's name
+# A run's id: a spec's id, a sweep point's values (`lr-learning_rate-0.01`), `-sSEED`
+RUN_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 # Bump when the meaning of a canonical form changes (it is part of every training's identity).
 CANONICAL_VERSION = 1
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from netspec import layout
 from netspec.errors import SpecError
 from netspec.logs import log_to
-from netspec.spec.experiment import ID_PATTERN
+from netspec.spec.experiment import RUN_ID_PATTERN
 from netspec.train.training import OUTPUTS, train_job
 
 
@@ -80,9 +80,11 @@ def check_job(args: argparse.Namespace, study: str | None = None) -> None:
     folder's parent), and, for a request a shared worker got, the spec inside the study and
     the run folder in the study's outputs (inside the study, or an outputs folder elsewhere
     whose study record names this study)."""
-    if args.run is not None and not ID_PATTERN.fullmatch(args.run):
+    if args.run is not None and not RUN_ID_PATTERN.fullmatch(args.run):
         raise SpecError.one(
-            "--run", None, f"expected a run id matching {ID_PATTERN.pattern}, received {args.run!r}"
+            "--run",
+            None,
+            f"expected a run id matching {RUN_ID_PATTERN.pattern}, received {args.run!r}",
         )
     outputs = os.path.dirname(os.path.abspath(args.folder))
     if args.log and not _inside(args.log, outputs):

@@ -17,6 +17,7 @@ from netspec.data.kinds import DataSource
 from netspec.errors import SpecError, plural
 from netspec.spec.resources import job_resources
 from netspec.spec.budget import Budget
+from netspec.spec.experiment import RUN_ID_PATTERN
 from netspec.spec.study import load_study, shown
 
 CONFIG_SCHEMA = workflow.source_path("../../schemas/config.schema.json")
@@ -38,7 +39,7 @@ OUT = config["outputs"].rstrip("/")
 TITLE = config["title"] or layout.default_title(SPECS)
 
 wildcard_constraints:
-    exp="[a-z0-9][a-z0-9_.-]*",
+    exp=RUN_ID_PATTERN.pattern,
     dataset="[a-z0-9_-]+",
 
 
