@@ -64,15 +64,18 @@ def folder_problems(config: dict, cwd: str | Path) -> list[str]:
     return problems
 
 
-MAX_PIXELS = 10_000  # a figure's side at most: 10,000 x 10,000 RGBA is 400 MB in the plots job
-TALLEST_INCHES = 8.4  # the leaderboard figure grows to this with its 20 rows (plots.TOP)
+MAX_PIXELS = 10_000  # a figure's side at most, in pixels: bounds the plots job's memory
 
 
 def plot_problems(config: dict) -> list[str]:
     """Figure settings whose pixels would exhaust the plots job's memory, in words."""
     plots = config.get("plots", {})
-    dpi = plots.get("dpi", 100)
-    sides = {"width": plots.get("width", 10), "height": max(plots.get("height", 4), TALLEST_INCHES)}
+    from netspec.results.canvas import DEFAULTS, TOP, leaderboard_height
+
+    dpi = plots.get("dpi", DEFAULTS["dpi"])
+
+    tallest = max(plots.get("height", DEFAULTS["height"]), leaderboard_height(TOP))
+    sides = {"width": plots.get("width", DEFAULTS["width"]), "height": tallest}
     return [
         f"config plots: expected figures of at most {MAX_PIXELS:,} pixels a side ({side} x dpi), "
         f"received {inches:g} x {dpi:g} = {inches * dpi:,.0f} pixels"

@@ -5,6 +5,13 @@ draw on it."""
 from __future__ import annotations
 
 DEFAULTS = {"dpi": 100, "width": 10.0, "height": 4.0}
+TOP = 20  # the leaderboard figure shows at most this many experiments (the report has them all)
+
+
+def leaderboard_height(rows: int) -> float:
+    """The leaderboard figure's least height in inches for `rows` rows (config bounds its
+    pixels by it)."""
+    return 0.35 * rows + 1.4
 
 
 def pyplot():

@@ -14,14 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from netspec.results.canvas import DEFAULTS, plain, pyplot
+from netspec.results.canvas import DEFAULTS, TOP, leaderboard_height, plain, pyplot
 from netspec.results.metrics import selected_epoch, selected_val_accuracy
 from netspec.results.page import colour, palette
 from netspec.results.study import Figures, Run, StudyResults
 from netspec.results.sweeps import sweep_plots
 from netspec.results.variants import rank_key, selects_on_loss
 
-TOP = 20  # the leaderboard figure shows at most this many experiments (the report has them all)
 COLOURS = 10  # the comparison figure colours at most this many (matplotlib's default palette)
 
 
@@ -155,7 +154,7 @@ def accuracy_bars(
     )
     shown = [item for item in ranked[:TOP] if item[1][0] is not None][::-1]  # winner on top
     settings = {**DEFAULTS, **(settings or {})}
-    settings["height"] = max(settings["height"], 0.35 * len(shown) + 1.4)
+    settings["height"] = max(settings["height"], leaderboard_height(len(shown)))
     plt, fig, (axis,), settings = _figure(settings, panels=1)
     names = [name for name, _ in shown]
     colours = palette(scores)  # the variants, as the page and the curves colour them
