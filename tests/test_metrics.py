@@ -42,7 +42,7 @@ def test_a_class_never_predicted_has_zero_precision_not_nan():
 
 
 def test_diverged_runs_rank_last_whatever_their_early_scores():
-    from netspec.results.report import rank
+    from netspec.results.variants import rank
 
     metrics = {
         "wild": {"selected_val_accuracy": 0.99, "selected_val_loss": 0.1, "diverged": True},

@@ -31,7 +31,7 @@ def _history(best: float, epochs: int = 4) -> dict:
 def study(tmp_path):
     runs = []
     for index in range(25):
-        run = Run(f"e{index:02d}", tmp_path / f"e{index:02d}")
+        run = Run(f"e{index:02d}", tmp_path / f"e{index:02d}", given={})
         run.folder.mkdir()
         run.history_file.write_text(json.dumps(_history(0.5 + index / 100)))
         runs.append(run)
@@ -170,7 +170,7 @@ def _sweep_runs(folder, grid: dict, seeds=(0, 1)) -> list:
         point = dict(zip(grid, values, strict=True))
         for seed in seeds:
             name = "s-" + "-".join(map(str, values)) + f"-s{seed}"
-            run = Run(name, folder / name, info={"sweep": "s", "point": point, "seed": seed})
+            run = Run(name, folder / name, given={"sweep": "s", "point": point, "seed": seed})
             run.folder.mkdir(parents=True)
             score = 0.5 + 0.01 * len(name) % 0.4 + 0.01 * seed
             run.history_file.write_text(json.dumps(_history(score)))

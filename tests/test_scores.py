@@ -8,8 +8,7 @@ import pytest
 from netspec.results import scores
 from netspec.results.metrics import prediction_scores
 from netspec.results.plots import _selected
-from netspec.results.report import rank
-from netspec.results.variants import variant_scores
+from netspec.results.variants import rank, variant_scores
 from netspec.results.verdict import Evidence, study_verdict
 
 

@@ -319,19 +319,18 @@ def test_resume_state_names_are_plain_names_inside_the_resume_folder(tmp_path):
 def test_results_csv_writes_formula_like_text_as_text(tmp_path):
     import csv
 
+    from netspec.results.study import study_at
     from netspec.results.table import write_csv
 
     spec = {"description": '=HYPERLINK("http://x")', "model": {"padding": "@same"}}
     other = {"description": "plain", "model": {"padding": "valid"}}
-    results = {
-        name: {
-            "metrics": {"selected_val_accuracy": -0.5 if name == "a" else 0.5},
-            "info": {"spec": s, "params": 1, "description": s["description"], "variant": name},
-            "record": {"wall_time_s": 1.0},
-        }
-        for name, s in (("a", spec), ("b", other))
-    }
-    write_csv(tmp_path / "r.csv", ["b", "a"], results)
+    for name, s in (("a", spec), ("b", other)):
+        (tmp_path / name).mkdir()
+        metrics = {"selected_val_accuracy": -0.5 if name == "a" else 0.5}
+        record = {"spec": s, "params": 1, "description": s["description"], "variant": name}
+        (tmp_path / name / "metrics.json").write_text(json.dumps(metrics))
+        (tmp_path / name / "run.json").write_text(json.dumps({**record, "wall_time_s": 1.0}))
+    write_csv(tmp_path / "r.csv", study_at(tmp_path, ["a", "b"]))
     with open(tmp_path / "r.csv", encoding="utf-8") as handle:
         rows = {row["experiment"]: row for row in csv.DictReader(handle)}
     assert rows["a"]["description"] == '\'=HYPERLINK("http://x")'

@@ -265,7 +265,7 @@ from netspec.results.metrics import metrics_job
 from netspec.results.plots import plots_job
 from netspec.results.report import write_report
 from netspec.results.study import study_at
-from netspec.spec.study import describe, load_study
+from netspec.spec.study import load_study
 from netspec.spec.resources import job_resources
 names = ["alpha", "beta"]
 experiments = load_study(Path(sys.argv[1]) / "specs")
@@ -273,7 +273,7 @@ experiments = load_study(Path(sys.argv[1]) / "specs")
 for n in names:
     metrics_job(out / n / "history.json", out / n / "predictions.npz", out / n / "run.json",
                 out / n / "metrics.again.json")
-study = study_at(out, [describe(experiments[n]) for n in names], "probe")
+study = study_at(out, names, "probe")
 plots_job(study, {}, out / "cache")
 write_report(study, out / "r.html", out / "r.csv")
 print("imported:", sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
@@ -290,6 +290,44 @@ def test_history_plots_and_report_import_no_tensorflow(copy):
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("imported: []")
     assert (copy / "outputs/r.html").stat().st_size > 10_000
+
+
+REPORT_PROBE = """
+import shutil, sys
+from pathlib import Path
+study = Path(sys.argv[1])
+shutil.rmtree(study / "specs")  # the report reads the runs' files, never a spec
+from netspec.results.report import write_report
+from netspec.results.study import study_at
+write_report(study_at(study / "outputs", ["alpha", "beta"], "probe"), study / "r.html", study / "r.csv")
+compiler = ("netspec.spec.compile", "netspec.spec.study", "netspec.spec.experiment")
+print("compiled:", sorted(m for m in compiler if m in sys.modules))
+"""
+
+
+def test_the_report_is_built_from_the_runs_files_not_from_the_specs(copy):
+    """The report job reads its declared inputs only: what trained from run.json (the changes
+    from the base as they were then), the description as the spec says it now; no spec is
+    compiled or read in the job."""
+    import subprocess
+    import sys
+
+    edit_spec(copy, "alpha.json", lambda s: s.update(description="Alpha, renamed"))
+    result = snakemake(copy, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    page = (copy / "outputs/report/index.html").read_text()
+    assert "<p>Alpha, renamed</p>" in page  # prose reaches the page without retraining
+    assert "Differences from <code>specs/_base.json</code> when this run trained" in page
+    assert "<code>model.dropout</code>" in page
+    record = json.loads((copy / "outputs/alpha/run.json").read_text())
+    assert record["base"] == "specs/_base.json"
+    assert record["changes"] == [{"field": "model.dropout", "base": None, "variant": 0.1}]
+    probe = subprocess.run(
+        [sys.executable, "-c", REPORT_PROBE, str(copy)], capture_output=True, text=True
+    )
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    assert probe.stdout.strip().endswith("compiled: []")
+    assert "<code>model.dropout</code>" in (copy / "r.html").read_text()
 
 
 def test_snakemake_report_bundles_the_page_the_leaderboard_and_the_plots(copy):
@@ -311,14 +349,14 @@ def test_snakemake_report_bundles_the_page_the_leaderboard_and_the_plots(copy):
 def test_report_links_the_curves_past_the_embedded_count(copy, monkeypatch):
     from netspec.results import report
     from netspec.results.study import study_at
-    from netspec.spec.study import describe, load_study
+    from netspec.spec.study import load_study
 
     monkeypatch.setattr(report, "EMBEDDED_CURVES", 1)
     monkeypatch.chdir(copy)
     experiments = load_study("specs")
     names = sorted(experiments)
     out = "outputs"
-    study = study_at(out, [describe(experiments[n]) for n in names])
+    study = study_at(out, names)
     report.write_report(study, "page/index.html", "page/results.csv")
     page = (copy / "page/index.html").read_text()
     parser = _Images()
@@ -590,8 +628,6 @@ def test_a_score_declared_once_appears_for_runs_trained_before_it(copy, capsys):
     from netspec.results import scores
     from netspec.results.report import write_report
     from netspec.results.study import study_at
-    from netspec.spec.study import describe, load_study
-
     out = copy / "outputs"
     old = json.loads((out / "alpha/metrics.json").read_text())
     renamed = {v: k for k, v in scores.RENAMED.items()}
@@ -609,8 +645,7 @@ def test_a_score_declared_once_appears_for_runs_trained_before_it(copy, capsys):
         scores.Score("test_balanced_accuracy", "balanced accuracy", True, balanced)
     )
     try:
-        experiments = load_study(copy / "specs")
-        study = study_at(out, [describe(experiments[n]) for n in ("alpha", "beta")], "probe")
+        study = study_at(out, ["alpha", "beta"], "probe")
         write_report(study, out / "r.html", out / "r.csv")
         expected = {
             n: balanced(json.loads((out / n / "metrics.json").read_text()))

@@ -212,37 +212,34 @@ def init(args: argparse.Namespace) -> int:
 
 
 def results(args: argparse.Namespace) -> int:
-    from netspec.results.leaderboard import finished_runs, leaderboard, render
+    from netspec.layout import read_study_record
+    from netspec.results.leaderboard import finished_study, leaderboard, render
 
     if not Path(args.outputs).is_dir():
         print(f"netspec: no outputs folder {args.outputs} (run snakemake first)", file=sys.stderr)
         return 1
-    runs = finished_runs(args.outputs)
-    current = _current_runs(args.outputs)
-    if current is not None:  # the study's runs now, as on its page (not runs of removed specs)
-        runs = {name: run for name, run in runs.items() if name in current}
-    if not runs:
+    record = read_study_record(args.outputs) or {}
+    # the study's runs now, as on its page (not runs of removed specs)
+    study = finished_study(
+        args.outputs, _current_runs(args.outputs), record.get("config", {}).get("verdict", {})
+    )
+    if not study.runs:
         print(f"netspec: no finished runs in {args.outputs} yet", file=sys.stderr)
         return 1
-    sys.stdout.write(render(leaderboard(runs, args.by, args.sort), args.format, args.wide))
+    sys.stdout.write(render(leaderboard(study, args.by, args.sort), args.format, args.wide))
     if args.format == "table":
-        print(_verdict_lines(args.outputs, runs))
+        print(_verdict_lines(study))
     return 0
 
 
-def _verdict_lines(outputs: str, runs: dict[str, dict]) -> str:
+def _verdict_lines(study) -> str:
     """The study page's verdict in two lines: its top group, and the seeds a difference needs."""
-    from netspec.layout import read_study_record
-    from netspec.results.answer import terminal_line
-    from netspec.results.report import study_verdict_of
+    import textwrap
 
-    record = read_study_record(outputs) or {}
-    settings = record.get("config", {}).get("verdict", {})
-    found = study_verdict_of(
-        {n: r["metrics"] for n, r in runs.items()},
-        {n: r["record"] for n, r in runs.items()},
-        settings,
-    )
+    from netspec.results.answer import terminal_line
+    from netspec.results.leaderboard import WIDTH
+
+    found = study.verdict
     text = terminal_line(found.group, len(found.ranking))
     smallest = 100 * found.smallest
     size = f"{smallest:g} point{'' if smallest == 1 else 's'}"
@@ -250,10 +247,6 @@ def _verdict_lines(outputs: str, runs: dict[str, dict]) -> str:
         text += f" (To find {size}: about {found.seeds_needed} seeds per variant.)"
     elif found.against_best and all(c.seeds >= 2 for c in found.against_best):
         text += f" (To find a difference of {size}: more test images than this study has.)"
-    import textwrap
-
-    from netspec.results.leaderboard import WIDTH
-
     return "\n".join(textwrap.wrap(text, WIDTH))
 
 

@@ -11,58 +11,46 @@ from pathlib import Path
 
 from netspec import layout
 from netspec.results.answer import terminal_line
-from netspec.results.report import rank
 from netspec.results.scores import SCORES as DECLARED
-from netspec.results.scores import extra, facts
-from netspec.results.study import read_result
+from netspec.results.scores import extra
+from netspec.results.study import Run, StudyResults
 from netspec.results.table import status, varying_fields
-from netspec.results.variants import repeated, variant_scores
 from netspec.spec.diff import flatten
 from netspec.text import aligned
 
 SORTS = ("validation", "test", "name")
 
 
-def finished_runs(outputs: str | Path) -> dict[str, dict]:
-    """Run id -> {"metrics", "record"} for every run folder under `outputs` that has both."""
-    found = {}
-    for folder in sorted(Path(outputs).iterdir()):
-        metrics, record = folder / layout.METRICS, folder / layout.RUN
-        if folder.is_dir() and metrics.is_file() and record.is_file():
-            found[folder.name] = {
-                "metrics": facts(read_result(metrics)),
-                "record": read_result(record),
-            }
-    return found
-
-
-def _variant(record: dict) -> str:
-    """The run's variant; runs recorded before run.json named it: its id less `-sSEED`."""
-    if record.get("variant"):
-        return record["variant"]
-    suffix = f"-s{record.get('seed')}"
-    name = record["experiment"]
-    return name[: -len(suffix)] if name.endswith(suffix) else name
+def finished_study(
+    outputs: str | Path, keep: set[str] | None = None, verdict: dict | None = None
+) -> StudyResults:
+    """The study's results object from every run folder under `outputs` that has both
+    metrics.json and run.json (only the runs in `keep`, when given)."""
+    runs = tuple(
+        Run(folder.name, folder)
+        for folder in sorted(Path(outputs).iterdir())
+        if folder.is_dir()
+        and (folder / layout.METRICS).is_file()
+        and (folder / layout.RUN).is_file()
+        and (keep is None or folder.name in keep)
+    )
+    return StudyResults("", runs, verdict_settings=verdict or {})
 
 
 def _number(value, digits: int = 4) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
-def leaderboard(runs: dict[str, dict], by: str = "auto", sort: str = "validation") -> list[dict]:
+def leaderboard(study: StudyResults, by: str = "auto", sort: str = "validation") -> list[dict]:
     """Rows (column -> text or number) best first: one per variant when some variant ran
     several seeds (`by` "auto" or "variant"), else one per run; each with the spec fields that
     vary across the study."""
-    metrics = {name: run["metrics"] for name, run in runs.items()}
-    infos = {
-        name: {"variant": _variant(run["record"]), "seed": run["record"].get("seed")}
-        for name, run in runs.items()
-    }
-    specs = {name: run["record"].get("spec", {}) for name, run in runs.items()}
+    metrics, infos = study.metrics, study.infos
+    specs = {name: info["spec"] for name, info in infos.items()}
     fields = varying_fields(list(specs.values()))
     flat = {name: flatten(spec) for name, spec in specs.items()}
-    scores = variant_scores(metrics, infos)
-    if by == "variant" or (by == "auto" and repeated(scores)):
+    scores = study.scores
+    if by == "variant" or (by == "auto" and study.repeated):
         rows = []
         for score in scores:
             first = score.runs[0]
@@ -93,7 +81,7 @@ def leaderboard(runs: dict[str, dict], by: str = "auto", sort: str = "validation
                 "status": status(metrics[run]),
                 **{field: flat[run].get(field) for field in fields},
             }
-            for run in rank(metrics)
+            for run in study.order
         ]
         name = "run"
     if sort == "test":

@@ -16,33 +16,12 @@ from netspec.results.page import SCRIPT, STYLE, colour, palette, shade
 from netspec.results.scores import extra
 from netspec.results.study import StudyResults
 from netspec.results.table import write_csv
-from netspec.results.variants import (
-    rank_key,
-    repeated,
-    selects_on_loss,
-    variant_scores,
-    variants_table,
-)
-from netspec.results.verdict import SMALLEST, accuracy_interval, evidence, study_verdict
+from netspec.results.variants import variants_table
+from netspec.results.verdict import accuracy_interval, study_verdict
 
 # Past this many experiments the page links the rest of the curves instead of embedding them:
 # each embedded curve is tens of kB of base64, and a page of thousands would not open.
 EMBEDDED_CURVES = 50
-
-
-def rank(metrics: dict[str, dict]) -> list[str]:
-    """Experiment ids, best validation accuracy first, then by name (no other metric breaks a
-    tie: the verdict says who is tied); diverged or unscored runs last."""
-
-    by_loss = selects_on_loss(metrics.values())
-
-    def key(name):
-        m = metrics[name]
-        if m.get("diverged"):  # last, however well it scored before it diverged
-            return (True, -(m.get("selected_val_accuracy") or 0), name)
-        return rank_key(m.get("selected_val_accuracy"), m.get("selected_val_loss"), name, by_loss)
-
-    return sorted(metrics, key=key)
 
 
 OPTIMISTIC_MARK = "<sup>†</sup>"
@@ -175,10 +154,17 @@ def _experiment_section(name, info, metric, run, curves) -> str:
     changes = "".join(
         f"<tr><td><code>{escape(c['field'])}</code></td><td>{_value(c, 'base')}</td>"
         f"<td>{_value(c, 'variant')}</td></tr>"
-        for c in info["changes"]
+        for c in info["changes"] or ()
     )
-    if info["base"]:
-        diff = f"<p>Differences from <code>{escape(info['base'])}</code>:</p>" + (
+    if info["base"] and info["changes"] is None:
+        diff = (
+            f"<p class='muted'>Extends <code>{escape(info['base'])}</code>; trained before "
+            "netspec recorded a run's differences from its base (retrain to see them).</p>"
+        )
+    elif info["base"]:
+        diff = (
+            f"<p>Differences from <code>{escape(info['base'])}</code> when this run trained:</p>"
+        ) + (
             f"<table><tr><th>field</th><th>base</th><th>this variant</th></tr>{changes}</table>"
             if changes
             else "<p class='muted'>none: same experiment as its base</p>"
@@ -234,30 +220,23 @@ def _experiment_section(name, info, metric, run, curves) -> str:
 
 
 def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Path) -> None:
-    """Assemble index.html and results.csv from the study's per-experiment files."""
-    names = [run.id for run in study.runs]
-    runs = {run.id: run for run in study.runs}
-    infos_by = {name: runs[name].info for name in names}
-    metrics_by = {name: dict(runs[name].metrics) for name in names}
-    runs_by = {name: runs[name].record for name in names}
-    for name in names:
-        metrics_by[name]["validation_samples"] = runs_by[name]["samples"]["validation"]
-    order = rank(metrics_by)
-    scores = variant_scores(metrics_by, infos_by)
-    found = study_verdict_of(metrics_by, runs_by, study.verdict)
-    headline = answer.headline(found, _selection_words(metrics_by))
+    """Assemble index.html and results.csv from the study's results object."""
+    metrics, infos, records, order = study.metrics, study.infos, study.records, study.order
+    found = study.verdict
+    headline = answer.headline(found, _selection_words(metrics))
     variants = (
-        f"<h2>Variants, over their seeds</h2>{variants_table(scores)}" if repeated(scores) else ""
+        f"<h2>Variants, over their seeds</h2>{variants_table(study.scores)}"
+        if study.repeated
+        else ""
     )
-    winner = found.alone
     figures = study.figures
     sections = "".join(
         _experiment_section(
             n,
-            infos_by[n],
-            metrics_by[n],
-            runs_by[n],
-            _curves(n, figures.curve(runs[n]), position < EMBEDDED_CURVES, html_path),
+            infos[n],
+            metrics[n],
+            records[n],
+            _curves(n, figures.curve(study.by_id[n]), position < EMBEDDED_CURVES, html_path),
         )
         for position, n in enumerate(order)
     )
@@ -267,14 +246,14 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
-        f"<p class='muted'>{plural(len(names), 'run')} of "
-        f"{plural(len({i.get('variant', n) for n, i in infos_by.items()}), 'variant')}, "
+        f"<p class='muted'>{plural(len(order), 'run')} of "
+        f"{plural(len(study.scores), 'variant')}, "
         "report written "
         f"{datetime.now(UTC).isoformat(timespec='seconds')}</p>"
         f"<p class='headline' data-top-group='{escape(' '.join(found.group))}'>{headline}</p>"
-        f"{_optimism(metrics_by)}{answer.verdict_section(found)}{variants}"
-        f"{_sweeps(study, infos_by, scores, _evidence(metrics_by, runs_by))}"
-        f"<h2>Leaderboard</h2>{_leaderboard(order, metrics_by, infos_by, runs_by, winner)}"
+        f"{_optimism(metrics)}{answer.verdict_section(found)}{variants}"
+        f"{_sweeps(study)}"
+        f"<h2>Leaderboard</h2>{_leaderboard(order, metrics, infos, records, found.alone)}"
         f"{_image(figures.bars, 'best validation accuracy per experiment')}"
         "<h2>Validation curves</h2>"
         f"{_image(figures.comparison, 'validation curves of every experiment')}"
@@ -282,35 +261,7 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
     )
     Path(html_path).parent.mkdir(parents=True, exist_ok=True)
     Path(html_path).write_text(page, encoding="utf-8")
-    results = {
-        name: {"metrics": metrics_by[name], "info": infos_by[name], "record": runs_by[name]}
-        for name in names
-    }
-    write_csv(csv_path, order, results, scores if repeated(scores) else None, found.group)
-
-
-def study_verdict_of(metrics: dict[str, dict], records: dict[str, dict], settings: dict):
-    """The verdict over every scored run (metrics.json and run.json by run id), with the
-    study's `verdict` settings (config: smallest_difference, baseline)."""
-    selected = {m.get("selected_by", "val_accuracy") for m in metrics.values()}
-    found = study_verdict(
-        _evidence(metrics, records),
-        lower_is_better=selected == {"val_loss"},
-        smallest=settings.get("smallest_difference", SMALLEST),
-        baseline=settings.get("baseline"),
-    )
-    if any(m.get("validation") == "test" for m in metrics.values()):
-        found.notes.append(
-            "Selection and comparison use the same images here (validation is the test set): "
-            "the first on validation has a head start on test, so this group is optimistic. "
-            'A held-out split ("validation": 0.2) keeps the test set for the comparison alone.'
-        )
-    return found
-
-
-def _evidence(metrics: dict[str, dict], records: dict[str, dict]) -> list:
-    runs = [evidence(metrics[name], records[name]) for name in metrics]
-    return [run for run in runs if run is not None]
+    write_csv(csv_path, study)
 
 
 def _selection_words(metrics: dict[str, dict]) -> str:
@@ -318,11 +269,12 @@ def _selection_words(metrics: dict[str, dict]) -> str:
     return "validation loss" if selected == {"val_loss"} else "validation accuracy"
 
 
-def _sweeps(study: StudyResults, infos: dict[str, dict], scores: list, runs: list) -> str:
+def _sweeps(study: StudyResults) -> str:
     """Each sweep's figure, its best point on mean validation accuracy over seeds (optimistic:
     the best of many on validation) with its test accuracy's interval, and the sweep's own top
     group by the study's verdict."""
     folder = study.figures.sweeps
+    infos, scores, runs = study.infos, study.scores, study.evidence
     sweeps: dict[str, set] = {}
     for info in infos.values():
         if info.get("sweep"):

@@ -10,21 +10,26 @@ from pathlib import Path
 from netspec import layout
 from netspec.errors import SpecError
 from netspec.results.scores import facts
+from netspec.results.variants import VariantScore, rank, repeated, variant_scores
+from netspec.results.verdict import Evidence, Verdict, runs_evidence, study_verdict_of
 
 
 @dataclass(frozen=True)
 class Run:
     """One experiment's finished training: its output folder (history.json, metrics.json,
-    run.json) and what the report shows of its spec (`info`, from netspec.spec.study.describe)."""
+    run.json). What the page shows of its spec is what run.json recorded when it trained;
+    `description` is the spec's description now (prose: it changes without retraining), and
+    `given` what a job that reads no run.json is told instead (the plots job: variant, sweep,
+    point)."""
 
     id: str
     folder: Path
-    description: str = ""
-    info: dict = field(default_factory=dict, compare=False)
+    description: str | None = None
+    given: dict | None = field(default=None, compare=False)
 
     @property
     def title(self) -> str:
-        return f"{self.id}: {self.description}"
+        return f"{self.id}: {self.info['description']}"
 
     @property
     def history_file(self) -> Path:
@@ -36,13 +41,49 @@ class Run:
 
     @cached_property
     def metrics(self) -> dict:
-        """metrics.json as the results read it: every declared score (netspec.results.scores)."""
-        return facts(read_result(Path(self.folder) / layout.METRICS))
+        """metrics.json as the results read it: every declared score (netspec.results.scores),
+        and the number of validation images the run was scored on (from run.json)."""
+        found = facts(read_result(Path(self.folder) / layout.METRICS))
+        samples = self.record.get("samples", {}).get("validation")
+        return {**found, "validation_samples": samples} if samples is not None else found
 
     @cached_property
     def record(self) -> dict:
         """run.json: provenance."""
         return read_result(Path(self.folder) / layout.RUN)
+
+    @cached_property
+    def info(self) -> dict:
+        """What the results show of the run's spec: `given`, else run.json's record of it."""
+        if self.given is not None:
+            return {"id": self.id, "description": self.description or "", **self.given}
+        record = self.record
+        chain = record.get("chain") or []
+        point = record.get("point") or {}
+        return {
+            "id": self.id,
+            "variant": variant_of(record, self.id),
+            # runs recorded before run.json named their sweep: the spec file's id
+            "sweep": record.get("sweep", Path(record.get("spec_file", "")).stem if point else None),
+            "point": point,
+            "seed": record.get("seed"),
+            "description": (
+                record.get("description", "") if self.description is None else self.description
+            ),
+            "base": record.get("base", chain[1] if len(chain) > 1 else None),
+            "changes": record.get("changes"),  # None: trained before netspec recorded them
+            "params": record.get("params"),
+            "spec": record.get("spec", {}),
+        }
+
+
+def variant_of(record: dict, run_id: str) -> str:
+    """The run's variant; runs recorded before run.json named it: its id less `-sSEED`."""
+    if record.get("variant"):
+        return record["variant"]
+    suffix = f"-s{record.get('seed')}"
+    name = record.get("experiment", run_id)
+    return name[: -len(suffix)] if name.endswith(suffix) else name
 
 
 def read_result(path: str | Path) -> dict:
@@ -78,19 +119,64 @@ class Figures:
 
 @dataclass(frozen=True)
 class StudyResults:
+    """The study's results, the one object the page, results.csv and `netspec results` read:
+    its runs (each from its declared files), and what is computed from them once (the runs'
+    ranking, the variants' scores over seeds, the verdict)."""
+
     title: str
     runs: tuple[Run, ...]
-    figures: Figures
-    verdict: dict = field(default_factory=dict)  # config `verdict`: smallest_difference, baseline
+    figures: Figures | None = None
+    verdict_settings: dict = field(default_factory=dict)  # config `verdict`
+
+    @cached_property
+    def by_id(self) -> dict[str, Run]:
+        return {run.id: run for run in self.runs}
+
+    @cached_property
+    def metrics(self) -> dict[str, dict]:
+        return {run.id: run.metrics for run in self.runs}
+
+    @cached_property
+    def records(self) -> dict[str, dict]:
+        return {run.id: run.record for run in self.runs}
+
+    @cached_property
+    def infos(self) -> dict[str, dict]:
+        return {run.id: run.info for run in self.runs}
+
+    @cached_property
+    def order(self) -> list[str]:
+        """Run ids, best first (netspec.results.variants.rank)."""
+        return rank(self.metrics)
+
+    @cached_property
+    def scores(self) -> list[VariantScore]:
+        """The variants over their seeds, best first."""
+        return variant_scores(self.metrics, self.infos)
+
+    @property
+    def repeated(self) -> bool:
+        """Whether some variant ran several seeds (then results are shown per variant)."""
+        return repeated(self.scores)
+
+    @cached_property
+    def verdict(self) -> Verdict:
+        return study_verdict_of(self.metrics, self.records, self.verdict_settings)
+
+    @cached_property
+    def evidence(self) -> list[Evidence]:
+        return runs_evidence(self.metrics, self.records)
 
 
-def study_at(outputs: str | Path, infos: list[dict], title: str = "") -> StudyResults:
+def study_at(
+    outputs: str | Path, ids: list[str], title: str = "", verdict: dict | None = None
+) -> StudyResults:
     """The study laid out as the workflow lays it out: runs in OUTPUTS/{id}/, figures in
-    OUTPUTS/plots/. `infos` are netspec.spec.study.describe() of each experiment, in order."""
+    OUTPUTS/plots/."""
     outputs = Path(outputs)
-    runs = tuple(Run(i["id"], outputs / i["id"], i["description"], i) for i in infos)
+    runs = tuple(Run(i, outputs / i) for i in ids)
     plots = outputs / "plots"
     figures = Figures(
         plots / "curves", plots / "comparison.png", plots / "accuracy.png", plots / "sweeps"
     )
-    return StudyResults(title, runs, figures)
+    return StudyResults(title, runs, figures, verdict or {})

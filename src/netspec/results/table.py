@@ -6,10 +6,13 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from netspec.results.scores import SCORES as DECLARED
-from netspec.results.variants import VariantScore
 from netspec.spec.diff import flatten
+
+if TYPE_CHECKING:
+    from netspec.results.study import StudyResults
 
 SPREADS = ("val_accuracy", "test_accuracy")
 _SPREAD_MEANS = ("selected_val_accuracy", "selected_val_loss", "test_accuracy")
@@ -69,22 +72,19 @@ def status(metrics: dict) -> str:
     return "ok"
 
 
-def write_csv(
-    path: str | Path,
-    order: list[str],
-    results: dict[str, dict],
-    scores: list[VariantScore] | None = None,
-    group: list[str] = (),
-) -> None:
-    """`results`: run id -> {"metrics", "info", "record"}; `order`: run ids ranked; `scores`:
-    the variants ranked (rows only when some variant has several runs); `group`: the verdict's
-    top group (netspec.results.verdict), marked on every row of its variants."""
-    fields = varying_fields([results[name]["info"]["spec"] for name in order])
-    flat = {name: flatten(results[name]["info"]["spec"]) for name in order}
+def write_csv(path: str | Path, study: StudyResults) -> None:
+    """results.csv of the study's results object: a row per variant (only when some variant has
+    several runs), then a row per run, both ranked; the verdict's top group marked on every row
+    of its variants."""
+    order, infos, metrics_by = study.order, study.infos, study.metrics
+    scores = study.scores if study.repeated else []
+    group = study.verdict.group
+    fields = varying_fields([infos[name]["spec"] for name in order])
+    flat = {name: flatten(infos[name]["spec"]) for name in order}
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, columns() + fields)
         writer.writeheader()
-        for position, score in enumerate(scores or [], 1):
+        for position, score in enumerate(scores, 1):
             first = score.runs[0]
             row = {
                 "kind": "variant",
@@ -99,8 +99,8 @@ def write_csv(
                 "selected_val_loss": score.mean_val_loss,
                 "test_accuracy": score.test.mean if score.test else None,
                 **{name: score.means.get(name) for name in DECLARED if name not in _SPREAD_MEANS},
-                "params": results[first]["info"]["params"],
-                "description": safe(results[first]["info"]["description"]),
+                "params": infos[first]["params"],
+                "description": safe(infos[first]["description"]),
             }
             for name, spread in (("val_accuracy", score.validation), ("test_accuracy", score.test)):
                 if spread is not None:
@@ -117,7 +117,7 @@ def write_csv(
             row.update({f: _cell(flat[first].get(f)) for f in fields})
             writer.writerow(row)
         for position, name in enumerate(order, 1):
-            metrics, info = results[name]["metrics"], results[name]["info"]
+            metrics, info = metrics_by[name], infos[name]
             writer.writerow(
                 {
                     "kind": "run",
@@ -129,7 +129,7 @@ def write_csv(
                     "status": status(metrics),
                     **{key: metrics.get(key) for key in score_columns()},
                     "params": info["params"],
-                    "wall_time_s": results[name]["record"]["wall_time_s"],
+                    "wall_time_s": study.records[name]["wall_time_s"],
                     "description": safe(info["description"]),
                     **{f: _cell(flat[name].get(f)) for f in fields},
                 }

@@ -62,6 +62,21 @@ def variant_scores(metrics: dict[str, dict], infos: dict[str, dict]) -> list[Var
     )
 
 
+def rank(metrics: dict[str, dict]) -> list[str]:
+    """Experiment ids, best validation accuracy first, then by name (no other metric breaks a
+    tie: the verdict says who is tied); diverged or unscored runs last."""
+
+    by_loss = selects_on_loss(metrics.values())
+
+    def key(name):
+        m = metrics[name]
+        if m.get("diverged"):  # last, however well it scored before it diverged
+            return (True, -(m.get("selected_val_accuracy") or 0), name)
+        return rank_key(m.get("selected_val_accuracy"), m.get("selected_val_loss"), name, by_loss)
+
+    return sorted(metrics, key=key)
+
+
 def selects_on_loss(metrics) -> bool:
     """Whether the study ranks by validation loss: every run selected its epoch on it
     (`training.select: val_loss`); a mixed or accuracy-selected study ranks by accuracy."""

@@ -382,3 +382,28 @@ def _adjusted(comparison: Comparison, p: float) -> Comparison:
     from dataclasses import replace
 
     return replace(comparison, adjusted=p)
+
+
+def study_verdict_of(metrics: dict[str, dict], records: dict[str, dict], settings: dict):
+    """The verdict over every scored run (metrics.json and run.json by run id), with the
+    study's `verdict` settings (config: smallest_difference, baseline)."""
+    selected = {m.get("selected_by", "val_accuracy") for m in metrics.values()}
+    found = study_verdict(
+        runs_evidence(metrics, records),
+        lower_is_better=selected == {"val_loss"},
+        smallest=settings.get("smallest_difference", SMALLEST),
+        baseline=settings.get("baseline"),
+    )
+    if any(m.get("validation") == "test" for m in metrics.values()):
+        found.notes.append(
+            "Selection and comparison use the same images here (validation is the test set): "
+            "the first on validation has a head start on test, so this group is optimistic. "
+            'A held-out split ("validation": 0.2) keeps the test set for the comparison alone.'
+        )
+    return found
+
+
+def runs_evidence(metrics: dict[str, dict], records: dict[str, dict]) -> list[Evidence]:
+    """The evidence of every scored run (metrics.json and run.json by run id)."""
+    runs = [evidence(metrics[name], records[name]) for name in metrics]
+    return [run for run in runs if run is not None]

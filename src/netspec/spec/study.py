@@ -100,8 +100,9 @@ def load_study(
     return {i: runs[i] for i in ids}
 
 
-def describe(experiment: Experiment) -> dict:
-    """What the report shows about one experiment before it trains (JSON-serialisable)."""
+def what_differs(experiment: Experiment) -> dict:
+    """What the page shows of a run beside its spec, recorded in run.json when it trains: the
+    spec it extends, the fields it changes from it (as they were then), and its sweep."""
     parent = experiment.chain[1] if len(experiment.chain) > 1 else None
     changes = []
     if parent is not None:
@@ -118,29 +119,18 @@ def describe(experiment: Experiment) -> dict:
                 change["variant"] = new
             changes.append(change)
     return {
-        "id": experiment.id,
-        "variant": experiment.variant_id,
         "sweep": experiment.spec_id if experiment.point else None,
-        "point": experiment.point,
-        "seed": experiment.spec["training"]["seed"],
-        "file": str(experiment.file),
-        "description": experiment.spec.get("description", ""),
         "base": str(parent) if parent else None,
-        "changes": changes,
-        "dataset": experiment.dataset.name,
-        "params": experiment.summary.params,
-        "flops_per_sample": experiment.summary.flops,
-        "digest": experiment.digest,
-        "spec": json.loads(json.dumps(experiment.spec)),
+        "changes": json.loads(json.dumps(changes)),
     }
 
 
-def shown(experiment: Experiment) -> list:
+def shown(experiment: Experiment) -> dict:
     """What the report prints of a spec beyond its trained meaning (digest): a change to any of
     these re-renders the report, and nothing else."""
-    return [
-        experiment.digest,
-        experiment.spec.get("description", ""),
-        experiment.spec.get("resources", {}),
-        [str(p) for p in experiment.chain],
-    ]
+    return {
+        "digest": experiment.digest,
+        "description": experiment.spec.get("description", ""),
+        "resources": experiment.spec.get("resources", {}),
+        "chain": [str(p) for p in experiment.chain],
+    }

@@ -15,6 +15,7 @@ import numpy as np
 
 import netspec
 from netspec.spec.hardware import cpu, gpu_present
+from netspec.spec.study import what_differs
 
 
 def cpu_seconds() -> float:
@@ -93,6 +94,7 @@ def what_ran(experiment) -> dict:
         "digest": experiment.digest,
         "seed": experiment.spec["training"]["seed"],
         "params": experiment.summary.params,
+        **what_differs(experiment),
         "code": code_version(),
     }
 

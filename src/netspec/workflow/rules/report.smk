@@ -25,10 +25,9 @@ rule report:
         f"{OUT}/benchmarks/report.tsv"
     params:
         netspec=NETSPEC_VERSION,
-        specs=SPECS,
         ids=IDS,
-        # What the report shows of each spec, as compared between runs (describe() itself runs
-        # in the job: at parse time every plan would pay for it, once per spec).
+        # What the page shows of each spec beyond what trained (run.json records that): its
+        # description now, and what else re-renders the page when it changes.
         shown=lambda wildcards: {name: shown(EXPERIMENTS[name]) for name in IDS},
         # a function: Snakemake would read braces in a plain string as wildcards
         title=lambda wildcards: TITLE,

@@ -11,7 +11,7 @@ redirect_output(sm.log[0])
 with job_errors():
     points = sm.params.points  # sweep points: id -> [the sweep's id, the point's values]
     runs = tuple(
-        Run(name, Path(history).parent, description, info)
+        Run(name, Path(history).parent, description, given)
         for name, history, description, variant in zip(
             sm.params.names,
             sm.input.histories,
@@ -19,7 +19,7 @@ with job_errors():
             sm.params.variants,
             strict=True,
         )
-        for info in [
+        for given in [
             {"variant": variant}
             | ({"sweep": points[name][0], "point": points[name][1]} if name in points else {})
         ]
