@@ -273,7 +273,17 @@ def test_the_default_study_prints_fewer_than_60_lines(tmp_path):
         result.stdout + result.stderr,
     )
     in_terminal = re.split(r", | and ", said.group(1))
-    assert on_page and on_page == in_csv == in_terminal, (on_page, in_csv, said)
+    board = subprocess.run(
+        [sys.executable, "-m", "netspec", "results"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert board.returncode == 0, board.stderr
+    told = re.search(
+        r"(?:Best variant|Top group \(not told apart on test\)): (.*?)"
+        r"(?: \(alone in the top group on test\))?\.(?: \(|$)",
+        " ".join(board.stdout.split()),
+    )
+    in_results = re.split(r", | and ", told.group(1))
+    assert on_page and on_page == in_csv == in_terminal == in_results, (on_page, in_csv, said, told)
 
 
 def test_one_round_shape_problems_come_with_the_schema_problems_of_the_same_file(tmp_path, capsys):

@@ -25,6 +25,11 @@ RUN_FILES = {"model": MODEL, "history": HISTORY, "predictions": PREDICTIONS}
 RUN_FILES |= {"run": RUN, "metrics": METRICS}
 TRAIN_LOG = "train.log"
 LAST_FAILURE = "last_failure.json"
+# A halving sweep's run keeps its state after its rung's last epoch here (its resume state, kept),
+# so the next rung continues from it; RUNG_PROGRESS is the file the workflow tracks.
+RUNG_STATE = "state"
+RUNG_PROGRESS = f"{RUNG_STATE}/progress.json"
+HALVING = "halving"  # OUTPUTS/halving/SWEEP/rung-R.json: each rung's decision
 
 # The study's files under the outputs folder.
 REPORT_PAGE = "report/index.html"

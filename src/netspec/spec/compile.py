@@ -94,7 +94,8 @@ def _compile_point(path: Path, resolved: Resolved, point: sweep.Point, problems=
     experiment = _compile(path, swept, list(problems) + blamed)  # raises with `blamed` too
     if blamed:
         raise SpecError(blamed)
-    return dataclasses.replace(experiment, id=point.id, point=point.values)
+    halving = resolved.data["sweep"].get("halving") or {}
+    return dataclasses.replace(experiment, id=point.id, point=point.values, halving=halving)
 
 
 def _name_problems(path: Path) -> list[Problem]:
@@ -217,7 +218,7 @@ def compile_run(path: Path | str, run: str | None = None) -> Experiment:
     if "sweep" in resolved.data:
         found = plan_sweep(path, resolved)
         chosen = [
-            p for p in found if run is not None and (run == p.id or run.startswith(f"{p.id}-s"))
+            p for p in found if run is not None and (run == p.id or run.startswith(f"{p.id}-"))
         ]
         variants = [_compile_point(path, resolved, point) for point in chosen]
         if not variants:

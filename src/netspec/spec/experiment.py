@@ -14,6 +14,7 @@ from pathlib import Path
 from netspec.data.kinds import DatasetInfo, DataSource
 from netspec.spec.inference import LayerSummary, Summary
 from netspec.spec.optimizers import optimizer_args
+from netspec.spec.sweep import RUNG_SUFFIX, rungs
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")  # a spec file's name
 # A run's id: a spec's id, a sweep point's values (`lr-learning_rate-0.01`), `-sSEED`
@@ -36,6 +37,8 @@ class Experiment:
     chain: list[Path] = field(default_factory=list)  # the spec file, then its parents
     variant: str = ""  # the spec's id; runs of one variant differ only by their seed
     point: dict = field(default_factory=dict)  # a sweep point's values: dotted path -> value
+    halving: dict = field(default_factory=dict)  # a halving sweep's point: sweep.halving
+    rung: int | None = None  # in a halving sweep: the rung this run trains to (netspec.halving)
 
     @property
     def spec_id(self) -> str:
@@ -71,6 +74,21 @@ class Experiment:
         text = json.dumps(self.canonical, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
+    @cached_property
+    def lineage(self) -> str:
+        """The digest of what is trained less the epoch count: a state saved by a run of the same
+        lineage after fewer epochs is this run's state after as many (netspec's training has
+        nothing that depends on the total: no schedule over it, each epoch's order its own)."""
+        canonical = {**self.canonical, "training": dict(self.canonical["training"])}
+        del canonical["training"]["epochs"]
+        text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def run_id(self) -> str:
+        """The run across its rungs (its id less `.rRUNG`); a run outside halving: its id."""
+        return self.id if self.rung is None else self.id.removesuffix(f"{RUNG_SUFFIX}{self.rung}")
+
     def to_json(self) -> dict:
         """Everything known about the experiment as plain JSON data (for the spec cache)."""
         return {
@@ -86,6 +104,8 @@ class Experiment:
             "chain": [str(path) for path in self.chain],
             "variant": self.variant,
             "point": self.point,
+            "halving": self.halving,
+            "rung": self.rung,
             "digest": self.digest,
         }
 
@@ -109,6 +129,8 @@ class Experiment:
             [Path(path) for path in data["chain"]],
             data["variant"],
             data["point"],
+            data.get("halving", {}),
+            data.get("rung"),
         )
         experiment.__dict__["digest"] = data["digest"]  # the cached_property's own slot
         return experiment
@@ -134,12 +156,11 @@ def is_base(path: Path) -> bool:
 
 def expand(experiment: Experiment) -> list[Experiment]:
     """The runs of a compiled spec: one per seed of `training.seeds` (ids `SPEC-sSEED`, each
-    with its own seed and digest), else the spec itself as its only run."""
+    with its own seed and digest), else the spec itself as its only run. A point of a halving
+    sweep makes one run per rung of each (ids `RUN.rRUNG`, each trained to its rung's epochs)."""
     seeds = experiment.spec["training"].get("seeds")
-    if not seeds:
-        return [experiment]
     runs = []
-    for seed in seeds:
+    for seed in seeds or ():
         training = {**experiment.spec["training"], "seed": seed}
         del training["seeds"]
         spec = {**experiment.spec, "training": training}
@@ -148,4 +169,18 @@ def expand(experiment: Experiment) -> list[Experiment]:
                 experiment, id=f"{experiment.id}-s{seed}", spec=spec, variant=experiment.id
             )
         )
-    return runs
+    runs = runs or [experiment]
+    if not experiment.halving:
+        return runs
+    epochs = rungs(experiment.halving, experiment.spec["training"]["epochs"])
+    return [
+        dataclasses.replace(
+            run,
+            id=f"{run.id}{RUNG_SUFFIX}{rung}",
+            spec={**run.spec, "training": {**run.spec["training"], "epochs": count}},
+            variant=run.variant_id,
+            rung=rung,
+        )
+        for run in runs
+        for rung, count in enumerate(epochs)
+    ]

@@ -132,18 +132,53 @@ DISTRIBUTION = {
     },
 }
 
+HALVING = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["min_epochs"],
+    "description": (
+        "Successive halving: rung r trains every surviving point, with all its seeds, to "
+        "min_epochs * eta**r epochs while that is below max_epochs, and a last rung to "
+        "max_epochs; after each rung the best ceil(n / eta) points (at least 1) by the mean "
+        "over seeds of training.select's best value so far go on, each from its state at the "
+        "rung's last epoch. `netspec show SPEC` lists the rungs."
+    ),
+    "properties": {
+        "eta": {
+            "type": "integer",
+            "minimum": 2,
+            "maximum": 100,
+            "default": 3,
+            "description": "How many points there are for each one promoted, and the factor "
+            "between rungs' epochs.",
+        },
+        "min_epochs": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 100000,
+            "description": "The first rung's epochs.",
+        },
+        "max_epochs": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 100000,
+            "description": "The last rung's epochs (default: training.epochs).",
+        },
+    },
+}
+
 SWEEP = {
     "type": "object",
     "additionalProperties": False,
     "minProperties": 1,
-    "maxProperties": 1,
     "description": (
         "Make this file many variants: a grid, or a seeded random search, over spec fields "
-        "named by dotted paths ('optimizer.learning_rate', 'model.layers.2.units'). Each point "
-        "is validated and trained like a spec of its own, id SPEC-NAME-VALUE-...; "
-        "`netspec expand SPEC` lists them."
+        "named by dotted paths ('optimizer.learning_rate', 'model.layers.2.units'), exactly "
+        "one of the two; `halving` makes it adaptive. Each point is validated and trained like "
+        "a spec of its own, id SPEC-NAME-VALUE-...; `netspec expand SPEC` lists them."
     ),
     "properties": {
+        "halving": HALVING,
         "grid": {
             "type": "object",
             "minProperties": 1,

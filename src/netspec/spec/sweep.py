@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from netspec.errors import PathPart
 
 MAX_POINTS = 10_000  # per spec: a sweep is planned whole, before any job starts
+RUNG_SUFFIX = ".r"  # a halving run's id: RUN.rRUNG (netspec.halving; a spec's file name has no dot)
 MAX_ID_LENGTH = 150  # a run id is a folder name; longer ids are shortened to a digest
 # Keys that select an object's kind: a point that changes one starts that object afresh, as
 # `extends` does (adam's beta_1 means nothing to sgd).
@@ -149,10 +150,48 @@ def axes(sweep: dict) -> tuple[list[Axis], list[SweepProblem]]:
     return found, problems
 
 
+def rungs(halving: dict, epochs: int) -> list[int]:
+    """A halving sweep's rungs, as epochs: min_epochs * eta**r while below max_epochs (by
+    default the spec's training.epochs), then max_epochs: (2, 3, 20) gives 2, 6, 18, 20."""
+    eta, low = halving.get("eta", 3), halving["min_epochs"]
+    high = halving.get("max_epochs", epochs)
+    found, current = [], low
+    while current < high:
+        found.append(current)
+        current *= eta
+    return [*found, high]
+
+
+def promoted(points: int, eta: int) -> int:
+    """How many of a rung's points go on to the next: ceil(points / eta), at least 1."""
+    return max(1, math.ceil(points / eta))
+
+
 def points(spec_id: str, sweep: dict) -> list[Point]:
     """Every point of a schema-valid sweep, in order (a grid's in row-major order of its
     entries); SweepErrors lists every mistake in the sweep's own declaration, and holds the
     points over the entries without one (`partial`: their values may have mistakes too)."""
+    kinds = [kind for kind in ("grid", "random") if kind in sweep]
+    if len(kinds) != 1:
+        received = " and ".join(kinds) if kinds else "neither"
+        raise SweepErrors(
+            [
+                SweepProblem(
+                    ("sweep",), f"expected exactly one of grid or random, received {received}"
+                )
+            ]
+        )
+    halving = sweep.get("halving")
+    if halving and halving.get("max_epochs", halving["min_epochs"]) < halving["min_epochs"]:
+        raise SweepErrors(
+            [
+                SweepProblem(
+                    ("sweep", "halving", "max_epochs"),
+                    f"expected at least min_epochs ({halving['min_epochs']}), received "
+                    f"{halving['max_epochs']}",
+                )
+            ]
+        )
     found, problems = axes(sweep)
     if problems:
         raise SweepErrors(problems, _points(spec_id, sweep, found) if found else [])

@@ -63,7 +63,9 @@ def _duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
-def progress_callback(keras, resume: Path, digest: str, epochs: list[dict], total: int, keep: dict):
+def progress_callback(
+    keras, resume: Path, identity: tuple[str, str], epochs: list[dict], total: int, keep: dict
+):
     class Progress(keras.callbacks.Callback):
         """Log each epoch and save a resumable state after it: the model with its optimizer,
         the epoch log, early stopping's counters and (if it restores them) its best weights."""
@@ -93,7 +95,8 @@ def progress_callback(keras, resume: Path, digest: str, epochs: list[dict], tota
             state = resume / f"state-{epoch + 1}.keras"
             self.model.save(state)
             saved = {
-                "digest": digest,
+                "digest": identity[0],
+                "lineage": identity[1],  # what a run of more epochs may continue from
                 "state": state.name,
                 "epochs": epochs,
                 "random_states": random_states(keras, self.model),
@@ -132,6 +135,15 @@ def early_stopping(keras, settings: dict, saved: dict | None):
             return state
 
     return ResumableEarlyStopping(**settings)
+
+
+def stopped_early(settings: dict | None, kept: dict) -> bool:
+    """Whether the saved state is of a run that early stopping ended: Keras stops once `wait`
+    (epochs without improvement, counted from start_from_epoch) reaches the patience."""
+    saved = kept.get("early_stopping")
+    if not settings or not saved:
+        return False
+    return saved["wait"] > 0 and saved["wait"] >= settings.get("patience", 0)
 
 
 def epoch_selection(keras, metric: str, saved: dict | None):
@@ -235,6 +247,40 @@ def resume_point(keras, resume: Path, digest: str) -> tuple[object, list[dict], 
         for leftover in resume.iterdir():
             shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
         return None, [], {}
+
+
+def adopt(resume: Path, kept: Path, digest: str, lineage: str, epochs: int) -> int:
+    """Take the state a halving sweep's previous rung kept in `kept` as this run's resume state,
+    if it is of the same lineage (what trains, less the epoch count) and has no more epochs
+    than this run trains; the epochs it holds (0: nothing taken, a fresh start)."""
+    try:
+        progress = json.loads((kept / "progress.json").read_text())
+        done = len(progress["epochs"])
+        if progress.get("lineage") != lineage or done > epochs:
+            return 0
+        names = {plain_name(kept, progress["state"]).name}
+        names |= {
+            plain_name(kept, progress[k]["weights"]).name
+            for k in ("selection", "early_stopping")
+            if progress.get(k, {}).get("weights")
+        }
+        for name in names:
+            shutil.copyfile(kept / name, resume / name)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        print(f"the kept state in {kept} cannot be used ({error}); starting afresh", flush=True)
+        return 0
+    progress["digest"] = digest
+    (resume / "progress.json.tmp").write_text(json.dumps(progress))
+    (resume / "progress.json.tmp").replace(resume / "progress.json")
+    return done
+
+
+def keep_state(resume: Path, kept: Path) -> None:
+    """A finished halving run's resume state kept as its rung's state (the next rung continues
+    from it), replacing what an earlier training of this rung kept."""
+    if kept.exists():
+        shutil.rmtree(kept)
+    resume.replace(kept)
 
 
 @contextlib.contextmanager

@@ -17,18 +17,22 @@ from netspec.errors import SpecError
 from netspec.results.metrics import write_metrics
 from netspec.spec.compile import compile_run
 from netspec.spec.experiment import Experiment
+from netspec.spec.sweep import RUNG_SUFFIX
 from netspec.train.events import events_callback
 from netspec.train.failure import record_failure
 from netspec.train.pipeline import batches, split, steps, training_batches
 from netspec.train.provenance import JobClock, run_record
 from netspec.train.resume import (
     RESUME_DIR,
+    adopt,
     early_stopping,
     epoch_line,
     epoch_selection,
+    keep_state,
     progress_callback,
     resume_point,
     sole_trainer,
+    stopped_early,
 )
 
 
@@ -67,9 +71,11 @@ def train(
     out: dict[str, Path],
     threads: int,
     job: JobClock | None = None,
+    after: Path | None = None,
 ) -> dict:
     """Fit the experiment's model; write model, history, predictions, run record (and metrics).
-    `job`: the job's clock (by default, its process's)."""
+    `job`: the job's clock (by default, its process's); `after`: for a halving sweep's run, the
+    folder of its previous rung, whose kept state it continues from."""
     job = job or JobClock.of_process()
     started, clock = datetime.now(UTC), job.started
     # Seconds since the process started at each step before training proper: the fixed cost.
@@ -92,6 +98,17 @@ def train(
     resume = Path(out["model"]).parent / RESUME_DIR
     resume.mkdir(parents=True, exist_ok=True)
     model, epochs, kept = resume_point(keras, resume, experiment.digest)
+    if model is None and after is not None:  # a halving run: continue from the last rung's end
+        taken = adopt(
+            resume,
+            Path(after) / layout.RUNG_STATE,
+            experiment.digest,
+            experiment.lineage,
+            training["epochs"],
+        )
+        if taken:
+            print(f"continuing after epoch {taken}, the state {after} kept", flush=True)
+            model, epochs, kept = resume_point(keras, resume, experiment.digest)
     if model is None:
         model = build(experiment)
     else:
@@ -104,31 +121,37 @@ def train(
     keep = {"selection": epoch_selection(keras, training["select"], kept.get("selection"))}
     if settings:
         keep["early_stopping"] = early_stopping(keras, settings, kept.get("early_stopping"))
+    identity = (experiment.digest, experiment.lineage)
     callbacks = [
         # selection and early stopping first: Progress saves the state they have just updated
         *keep.values(),
-        progress_callback(keras, resume, experiment.digest, epochs, training["epochs"], keep),
+        progress_callback(keras, resume, identity, epochs, training["epochs"], keep),
         events_callback(keras, Path(out["model"]).parent, experiment, fresh=not epochs),
         first_batch_callback(keras, timeline, clock),
     ]
     resumed_from = len(epochs)
     batch, seed = training["batch_size"], training["seed"]
     samples = len(sets["train"][1])
-    model.fit(
-        training_batches(
-            sets["train"],
-            batch,
-            seed if training["shuffle"] else None,
-            range(resumed_from, training["epochs"]),
-        ),
-        steps_per_epoch=steps(samples, batch),
-        validation_data=batches(sets["validation"], batch),
-        epochs=training["epochs"],
-        initial_epoch=resumed_from,
-        callbacks=callbacks,
-        shuffle=False,  # the batches come in netspec's own seeded order (training_batches)
-        verbose=0,
-    )
+    # A run that early stopping ended (in an earlier rung of a halving sweep) trains no further.
+    last = resumed_from if stopped_early(settings, kept) else training["epochs"]
+    if resumed_from < last:
+        model.fit(
+            training_batches(
+                sets["train"],
+                batch,
+                seed if training["shuffle"] else None,
+                range(resumed_from, last),
+            ),
+            steps_per_epoch=steps(samples, batch),
+            validation_data=batches(sets["validation"], batch),
+            epochs=last,
+            initial_epoch=resumed_from,
+            callbacks=callbacks,
+            shuffle=False,  # the batches come in netspec's own seeded order (training_batches)
+            verbose=0,
+        )
+    else:
+        keep["selection"].set_model(model)
 
     # The model from here on is the selected epoch's: tested once, saved as model.keras.
     selected = keep["selection"].restore()
@@ -162,9 +185,12 @@ def train(
     Path(out["run"]).write_text(json.dumps(record, indent=2))
     if "metrics" in out:  # the history step: numpy on what was just written, no TF of its own
         write_metrics(history, y_test, y_prob, record, out["metrics"])
-    for leftover in resume.iterdir():
-        leftover.unlink()
-    resume.rmdir()
+    if experiment.rung is not None:  # the next rung continues from this state
+        keep_state(resume, Path(out["model"]).parent / layout.RUNG_STATE)
+    else:
+        for leftover in resume.iterdir():
+            leftover.unlink()
+        resume.rmdir()
     print(
         f"done: {len(epochs)} epochs in {record['wall_time_s']:.1f}s"
         + (" (diverged: loss became NaN)" if diverged else ""),
@@ -200,6 +226,10 @@ def train_job(
             "the spec changed after the workflow was planned; "
             "rerun snakemake to plan with the new version",
         )
+    # a halving run's previous rung is its sibling folder, whose kept state it continues from
+    after = None
+    if experiment.rung:
+        after = Path(folder).parent / f"{experiment.run_id}{RUNG_SUFFIX}{experiment.rung - 1}"
     print(
         f"training {experiment.id} ({experiment.summary.params:,} params) on "
         f"{experiment.dataset.name} with {threads} thread(s)",
@@ -212,7 +242,7 @@ def train_job(
         clock = clock or JobClock.of_process()
         started = datetime.now(UTC)
         try:
-            return train(experiment, Path(data), out, threads, clock)
+            return train(experiment, Path(data), out, threads, clock, after)
         except SpecError:
             raise  # bad input: the job fails loudly, as at planning
         except Exception as error:  # noqa: BLE001 - recorded with its reason, never hidden

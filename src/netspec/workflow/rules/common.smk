@@ -19,6 +19,7 @@ from netspec.spec.resources import job_resources
 from netspec.spec.budget import Budget
 from netspec.spec.experiment import RUN_ID_PATTERN
 from netspec.spec.study import load_study, shown
+from netspec.halving import read_decision, searches
 
 CONFIG_SCHEMA = workflow.source_path("../../schemas/config.schema.json")
 with open(CONFIG_SCHEMA, encoding="utf-8") as handle:
@@ -51,7 +52,8 @@ except SpecError as error:
     raise WorkflowError(
         f"{plural(len(error.problems), 'problem')} in the specs; nothing was run:\n{error}"
     ) from None
-IDS = list(EXPERIMENTS)  # the specs folder's experiments, sorted by id
+SEARCHES = searches(EXPERIMENTS)  # halving sweeps: their rung runs are planned rung by rung
+IDS = [n for n, e in EXPERIMENTS.items() if e.rung is None]  # the rest, sorted by id
 if not EXPERIMENTS:
     raise WorkflowError(
         f"no experiments in {SPECS}/ (add a spec: netspec new NAME --from ...)"
@@ -107,6 +109,68 @@ def digest_param(wildcards):
 
 def data_source_file(wildcards):
     return DataSource.of(DATASETS[wildcards.dataset]).files
+
+
+def entering(sweep, rung):
+    """The points of a halving sweep that train at `rung`: all at rung 0, then those the previous
+    rung's decision (a checkpoint: netspec.halving) promoted."""
+    search = SEARCHES[sweep]
+    if rung == 0:
+        return list(search.points)
+    return read_decision(checkpoints.rung.get(sweep=sweep, rung=rung - 1).output[0])["promoted"]
+
+
+def decisions(sweep):
+    """Each rung's decision file of a halving sweep, as far as its points got: every rung's,
+    unless a rung promoted none (they all failed)."""
+    files = []
+    for rung in range(SEARCHES[sweep].last + 1):
+        if rung and not entering(sweep, rung):
+            break
+        files.append(f"{OUT}/{layout.HALVING}/{sweep}/rung-{rung}.json")
+    return files
+
+
+HALVING_RUN_PATTERN = RUN_ID_PATTERN.pattern + r"\.r[0-9]+"
+
+
+def previous_rung_state(run):
+    """The state a halving run continues from: its previous rung's, kept (none at rung 0)."""
+    experiment = EXPERIMENTS[run]
+    if not experiment.rung:
+        return []
+    search = SEARCHES[experiment.spec_id]
+    return f"{OUT}/{search.run_at(experiment.run_id, experiment.rung - 1)}/{layout.RUNG_PROGRESS}"
+
+
+def shown_runs():
+    """The runs the study shows: every run outside halving, and each halving run at the last
+    rung its point entered (where it was pruned, or finished)."""
+    runs = list(IDS)
+    for sweep, search in SEARCHES.items():
+        last = {}
+        for rung in range(search.last + 1):
+            points = entering(sweep, rung)
+            if not points:
+                break
+            last.update((point, rung) for point in points)
+        runs += [search.run_at(run, last[p]) for p in search.points for run in search.runs[p]]
+    return runs
+
+
+def shown_files(name):
+    """outputs/RUN/NAME for every run the study shows (an input function: halving's runs are
+    known once their rungs are decided)."""
+    if not SEARCHES:
+        return experiment_files(name)
+    return lambda wildcards: [f"{OUT}/{run}/{name}" for run in shown_runs()]
+
+
+def runs_of(files):
+    """The run ids of outputs/RUN/NAME files (none of a placeholder Snakemake puts for inputs
+    behind an undecided checkpoint)."""
+    names = [os.path.basename(os.path.dirname(f)) for f in files]
+    return [name for name in names if name in EXPERIMENTS]
 
 
 def experiment_files(name):

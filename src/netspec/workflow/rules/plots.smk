@@ -7,7 +7,7 @@
 # is in the history. One input per experiment instead of two: fewer files for every plan to check.
 rule plots:
     input:
-        histories=experiment_files(layout.HISTORY),
+        histories=shown_files(layout.HISTORY),
     output:
         curves=report(
             directory(study_file(layout.CURVES)),
@@ -35,14 +35,18 @@ rule plots:
         f"{OUT}/benchmarks/plots.tsv"
     params:
         netspec=NETSPEC_VERSION,
-        names=IDS,
-        descriptions=lambda wildcards: [EXPERIMENTS[n].spec.get("description", "") for n in IDS],
+        names=lambda wildcards, input: runs_of(input.histories),
+        descriptions=lambda wildcards, input: [
+            EXPERIMENTS[n].spec.get("description", "") for n in runs_of(input.histories)
+        ],
         # each run's variant, for the leaderboard figure's mean ± sd over seeds
-        variants=lambda wildcards: [EXPERIMENTS[n].variant_id for n in IDS],
+        variants=lambda wildcards, input: [
+            EXPERIMENTS[n].variant_id for n in runs_of(input.histories)
+        ],
         # each sweep point's sweep and values, for the sweep figures
-        points=lambda wildcards: {
+        points=lambda wildcards, input: {
             n: [EXPERIMENTS[n].spec_id, EXPERIMENTS[n].point]
-            for n in IDS
+            for n in runs_of(input.histories)
             if EXPERIMENTS[n].point
         },
         settings=config["plots"],

@@ -1,7 +1,9 @@
 rule report:
     input:
-        metrics=experiment_files(layout.METRICS),
-        runs=experiment_files(layout.RUN),
+        metrics=shown_files(layout.METRICS),
+        runs=shown_files(layout.RUN),
+        # each halving sweep's decisions: who was pruned at which rung
+        decisions=lambda wildcards: [file for sweep in SEARCHES for file in decisions(sweep)],
         curves=study_file(layout.CURVES),
         comparison=study_file(layout.COMPARISON),
         bars=study_file(layout.ACCURACY),
@@ -25,10 +27,10 @@ rule report:
         f"{OUT}/benchmarks/report.tsv"
     params:
         netspec=NETSPEC_VERSION,
-        ids=IDS,
+        ids=lambda wildcards, input: runs_of(input.runs),
         # What the page shows of each spec beyond what trained (run.json records that): its
         # description now, and what else re-renders the page when it changes.
-        shown=lambda wildcards: {name: shown(EXPERIMENTS[name]) for name in IDS},
+        shown=lambda wildcards, input: {n: shown(EXPERIMENTS[n]) for n in runs_of(input.runs)},
         # a function: Snakemake would read braces in a plain string as wildcards
         title=lambda wildcards: TITLE,
         verdict=config["verdict"],

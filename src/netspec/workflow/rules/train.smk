@@ -35,3 +35,22 @@ rule train:
         f" {shlex.quote(OUT)}/{{wildcards.exp}}"
         " {threads} --run {wildcards.exp} --digest {params.digest} --log {log:q}"
         + (" --shared" if config["shared_workers"] else "")
+
+
+# A halving sweep's run at a rung (RUN.rR): the same job, which also keeps its state after its
+# last epoch (RUN.rR/state/) for the next rung, and, past rung 0, continues from the state its
+# previous rung kept (netspec.halving).
+use rule train as train_rung with:
+    input:
+        data=per_experiment({n: study_file(layout.data_file(e.dataset_key)) for n, e in EXPERIMENTS.items()}),
+        after=lambda w: previous_rung_state(w.exp),
+    output:
+        history=f"{OUT}/{{exp}}/{layout.HISTORY}",
+        run=f"{OUT}/{{exp}}/{layout.RUN}",
+        metrics=f"{OUT}/{{exp}}/{layout.METRICS}",
+        state=f"{OUT}/{{exp}}/{layout.RUNG_PROGRESS}",
+    wildcard_constraints:
+        exp=HALVING_RUN_PATTERN,
+
+
+ruleorder: train_rung > train

@@ -1,0 +1,29 @@
+# Successive halving (a sweep with `halving`; netspec.halving). Rung r's runs (RUN.rR) are the
+# train_rung jobs of the points that entered it; its decision is a checkpoint, so the next
+# rung's jobs are planned from the decision's file, which depends on the rung's metrics alone.
+# A rung run's kept state (RUN.rR/state/) is the next rung's declared input: a promoted point
+# continues from it and trains no epoch twice.
+checkpoint rung:
+    input:
+        metrics=lambda w: [
+            f"{OUT}/{run}/{layout.METRICS}"
+            for run in SEARCHES[w.sweep].runs_at(entering(w.sweep, int(w.rung)), int(w.rung))
+        ],
+    output:
+        f"{OUT}/{layout.HALVING}/{{sweep}}/rung-{{rung}}.json",
+    params:
+        netspec=NETSPEC_VERSION,
+        entering=lambda w: entering(w.sweep, int(w.rung)),
+        epochs=lambda w: SEARCHES[w.sweep].epochs[int(w.rung)],
+        eta=lambda w: SEARCHES[w.sweep].eta,
+    wildcard_constraints:
+        rung="[0-9]+",
+    run:
+        from netspec.halving import write_decision
+
+        found = write_decision(
+            SEARCHES[wildcards.sweep], int(wildcards.rung), params.entering, input.metrics, output[0]
+        )
+        last = int(wildcards.rung) == SEARCHES[wildcards.sweep].last
+        went = "the search is done" if last else f"promoted: {', '.join(found['promoted'])}"
+        print(f"{wildcards.sweep} rung {wildcards.rung} ({found['epochs']} epochs): {went}")
