@@ -119,6 +119,10 @@ def decide(search: Search, rung: int, entering: list[str], metrics: dict[str, di
         "sweep": search.sweep,
         "rung": rung,
         "epochs": search.epochs[rung],
+        "final": rung == search.last,  # the last rung: it promotes none
+        "epochs_before": search.epochs[rung - 1] if rung else 0,
+        "runs_per_point": {point: len(search.runs[point]) for point in entering},
+        "grid_epochs": search.grid_epochs(),
         "ranked_by": f"mean over seeds of {key}, {'lower' if lower else 'higher'} first; "
         "ties and unscored points by the sweep's order, unscored last",
         "entering": list(entering),
@@ -141,3 +145,38 @@ def write_decision(search: Search, rung: int, entering: list[str], inputs, outpu
 
 def read_decision(path: str | Path) -> dict:
     return json.loads(Path(path).read_text())
+
+
+def pruned(decisions) -> dict[str, int]:
+    """Point -> the rung it was pruned at (not promoted by that rung's decision), over the
+    decisions of every halving sweep of a study."""
+    found = {}
+    for decision in decisions:
+        if not decision.get("final", not decision["promoted"]):
+            found.update(
+                (point, decision["rung"])
+                for point in decision["entering"]
+                if point not in decision["promoted"]
+            )
+    return found
+
+
+def spent(decisions) -> dict[str, tuple[int, int]]:
+    """Sweep -> (epochs its search trained, epochs its full grid would have)."""
+    found: dict[str, tuple[int, int]] = {}
+    for d in decisions:
+        done, grid = found.get(d["sweep"], (0, d["grid_epochs"]))
+        runs = sum(d["runs_per_point"].values())
+        found[d["sweep"]] = (done + runs * (d["epochs"] - d["epochs_before"]), grid)
+    return found
+
+
+def decisions_in(outputs: str | Path) -> list[dict]:
+    """Every decision an outputs folder holds (OUTPUTS/halving/SWEEP/rung-R.json), in order."""
+    from netspec import layout
+
+    folder = Path(outputs) / layout.HALVING
+    files = sorted(
+        folder.glob("*/rung-*.json"), key=lambda f: (f.parent.name, int(f.stem.split("-")[1]))
+    )
+    return [read_decision(f) for f in files]

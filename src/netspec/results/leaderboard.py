@@ -10,12 +10,14 @@ import textwrap
 from pathlib import Path
 
 from netspec import layout
+from netspec.halving import decisions_in
 from netspec.results.answer import terminal_line
 from netspec.results.scores import SCORES as DECLARED
 from netspec.results.scores import extra
 from netspec.results.study import Run, StudyResults
 from netspec.results.table import status, varying_fields
 from netspec.spec.diff import flatten
+from netspec.spec.sweep import RUNG_SUFFIX
 from netspec.text import aligned
 
 SORTS = ("validation", "test", "name")
@@ -26,15 +28,25 @@ def finished_study(
 ) -> StudyResults:
     """The study's results object from every run folder under `outputs` that has both
     metrics.json and run.json (only the runs in `keep`, when given)."""
-    runs = tuple(
+    found = [
         Run(folder.name, folder)
         for folder in sorted(Path(outputs).iterdir())
         if folder.is_dir()
         and (folder / layout.METRICS).is_file()
         and (folder / layout.RUN).is_file()
         and (keep is None or folder.name in keep)
+    ]
+    # a halving run at its furthest rung only (the earlier rungs are the way there)
+    furthest: dict[str, Run] = {}
+    for run in found:
+        rung = run.info["rung"]
+        lineage = run.id.removesuffix(f"{RUNG_SUFFIX}{rung}") if rung is not None else run.id
+        if lineage not in furthest or (rung or 0) > (furthest[lineage].info["rung"] or 0):
+            furthest[lineage] = run
+    runs = tuple(sorted(furthest.values(), key=lambda run: run.id))
+    return StudyResults(
+        "", runs, verdict_settings=verdict or {}, decisions=tuple(decisions_in(outputs))
     )
-    return StudyResults("", runs, verdict_settings=verdict or {})
 
 
 def _number(value, digits: int = 4) -> str:
@@ -58,7 +70,7 @@ def leaderboard(study: StudyResults, by: str = "auto", sort: str = "validation")
                 {
                     "variant": score.variant,
                     "n": score.validation.n if score.validation else 0,
-                    "left_out": len(score.failed),
+                    "left_out": study.status(score.runs[0]) or len(score.failed),
                     "val_accuracy": score.validation.mean if score.validation else None,
                     "val_sd": score.validation.sd if score.validation else None,
                     "test_accuracy": score.test.mean if score.test else None,
@@ -78,7 +90,7 @@ def leaderboard(study: StudyResults, by: str = "auto", sort: str = "validation")
                 "val_accuracy": metrics[run].get("selected_val_accuracy"),
                 "test_accuracy": metrics[run].get("test_accuracy"),
                 **{s.name: metrics[run].get(s.name) for s in extra()},
-                "status": status(metrics[run]),
+                "status": study.status(run) or status(metrics[run]),
                 **{field: flat[run].get(field) for field in fields},
             }
             for run in study.order

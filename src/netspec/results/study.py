@@ -9,6 +9,7 @@ from pathlib import Path
 
 from netspec import layout
 from netspec.errors import SpecError
+from netspec.halving import pruned
 from netspec.results.scores import facts
 from netspec.results.variants import VariantScore, rank, repeated, variant_scores
 from netspec.results.verdict import Evidence, Verdict, runs_evidence, study_verdict_of
@@ -66,6 +67,7 @@ class Run:
             # runs recorded before run.json named their sweep: the spec file's id
             "sweep": record.get("sweep", Path(record.get("spec_file", "")).stem if point else None),
             "point": point,
+            "rung": record.get("rung"),
             "seed": record.get("seed"),
             "description": (
                 record.get("description", "") if self.description is None else self.description
@@ -127,6 +129,17 @@ class StudyResults:
     runs: tuple[Run, ...]
     figures: Figures | None = None
     verdict_settings: dict = field(default_factory=dict)  # config `verdict`
+    decisions: tuple[dict, ...] = ()  # halving sweeps' rung decisions (netspec.halving)
+
+    @cached_property
+    def pruned(self) -> dict[str, int]:
+        """Halving points pruned, by the rung they were pruned at: shown, never in a verdict."""
+        return pruned(self.decisions)
+
+    @cached_property
+    def in_verdict(self) -> list[str]:
+        """The runs the verdict compares: every run but those of pruned points."""
+        return [run.id for run in self.runs if run.info["variant"] not in self.pruned]
 
     @cached_property
     def by_id(self) -> dict[str, Run]:
@@ -146,13 +159,20 @@ class StudyResults:
 
     @cached_property
     def order(self) -> list[str]:
-        """Run ids, best first (netspec.results.variants.rank)."""
-        return rank(self.metrics)
+        """Run ids, best first (netspec.results.variants.rank); pruned halving points after the
+        rest, the latest pruned first (their scores are of fewer epochs)."""
+        kept = set(self.in_verdict)
+        ranked = rank({n: m for n, m in self.metrics.items() if n in kept})
+        cut = [n for n in rank(self.metrics) if n not in kept]
+        return ranked + sorted(cut, key=lambda n: -self.pruned[self.infos[n]["variant"]])
 
     @cached_property
     def scores(self) -> list[VariantScore]:
-        """The variants over their seeds, best first."""
-        return variant_scores(self.metrics, self.infos)
+        """The variants over their seeds, best first; pruned halving points last, as in order."""
+        found = variant_scores(self.metrics, self.infos)
+        return [s for s in found if s.variant not in self.pruned] + sorted(
+            (s for s in found if s.variant in self.pruned), key=lambda s: -self.pruned[s.variant]
+        )
 
     @property
     def repeated(self) -> bool:
@@ -161,15 +181,32 @@ class StudyResults:
 
     @cached_property
     def verdict(self) -> Verdict:
-        return study_verdict_of(self.metrics, self.records, self.verdict_settings)
+        kept = self.in_verdict
+        return study_verdict_of(
+            {n: self.metrics[n] for n in kept},
+            {n: self.records[n] for n in kept},
+            self.verdict_settings,
+        )
 
     @cached_property
     def evidence(self) -> list[Evidence]:
-        return runs_evidence(self.metrics, self.records)
+        kept = self.in_verdict
+        return runs_evidence({n: self.metrics[n] for n in kept}, self.records)
+
+    def status(self, name: str) -> str | None:
+        """A run's standing beside its scores: pruned at a rung of its halving sweep, or None."""
+        variant = self.infos[name]["variant"]
+        if variant in self.pruned:
+            return f"pruned at rung {self.pruned[variant]}"
+        return None
 
 
 def study_at(
-    outputs: str | Path, ids: list[str], title: str = "", verdict: dict | None = None
+    outputs: str | Path,
+    ids: list[str],
+    title: str = "",
+    verdict: dict | None = None,
+    decisions: tuple[dict, ...] = (),
 ) -> StudyResults:
     """The study laid out as the workflow lays it out: runs in OUTPUTS/{id}/, figures in
     OUTPUTS/plots/."""
@@ -179,4 +216,4 @@ def study_at(
     figures = Figures(
         plots / "curves", plots / "comparison.png", plots / "accuracy.png", plots / "sweeps"
     )
-    return StudyResults(title, runs, figures, verdict or {})
+    return StudyResults(title, runs, figures, verdict or {}, tuple(decisions))

@@ -91,9 +91,12 @@ def write_csv(path: str | Path, study: StudyResults) -> None:
                 "rank": position,
                 "variant": score.variant,
                 "top_group": _cell(score.variant in group),
-                "status": f"{len(score.failed)} of {len(score.runs)} runs left out"
-                if score.failed
-                else "ok",
+                "status": study.status(score.runs[0])
+                or (
+                    f"{len(score.failed)} of {len(score.runs)} runs left out"
+                    if score.failed
+                    else "ok"
+                ),
                 "n": score.validation.n if score.validation else 0,
                 "selected_val_accuracy": score.validation.mean if score.validation else None,
                 "selected_val_loss": score.mean_val_loss,
@@ -126,7 +129,7 @@ def write_csv(path: str | Path, study: StudyResults) -> None:
                     "variant": info.get("variant", name),
                     "top_group": _cell(info.get("variant", name) in group),
                     "seed": info.get("seed"),
-                    "status": status(metrics),
+                    "status": study.status(name) or status(metrics),
                     **{key: metrics.get(key) for key in score_columns()},
                     "params": info["params"],
                     "wall_time_s": study.records[name]["wall_time_s"],

@@ -3,6 +3,7 @@ declared files (metrics.json, run.json) and the figures; nothing is compiled her
 
 from pathlib import Path
 
+from netspec.halving import read_decision
 from netspec.logs import job_errors, redirect_output
 from netspec.results.report import write_report
 from netspec.results.study import Figures, Run, StudyResults
@@ -16,5 +17,6 @@ with job_errors():
     )
     curves = Path(sm.input.curves)
     figures = Figures(curves, Path(sm.input.comparison), Path(sm.input.bars), Path(sm.input.sweeps))
-    study = StudyResults(sm.params.title, runs, figures, sm.params.verdict)
+    decisions = tuple(read_decision(path) for path in sm.input.decisions)
+    study = StudyResults(sm.params.title, runs, figures, sm.params.verdict, decisions)
     write_report(study, sm.output.html, sm.output.csv)

@@ -1,0 +1,125 @@
+"""Successive halving (netspec.halving): rungs, decisions from the rung's files alone, and the
+workflow that trains rung by rung through Snakemake checkpoints."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from workflow_helpers import TINY_BASE, TINY_CONFIG, planned, snakemake, write_study
+
+from netspec.halving import Search, decide, searches
+from netspec.spec.study import load_study
+from netspec.spec.sweep import promoted, rungs
+
+GRID = {"optimizer.learning_rate": [0.003, 0.03, 0.3], "model.units": [2, 4, 8]}
+SEARCH = {
+    **{k: v for k, v in TINY_BASE.items() if k != "training"},
+    "description": "halving over learning rate and units",
+    "data": {**TINY_BASE["data"], "validation": 0.25},
+    "training": {"epochs": 3, "batch_size": 50, "seeds": [0, 1], "deterministic": True},
+    "sweep": {"grid": GRID, "halving": {"eta": 3, "min_epochs": 1}},
+}
+
+
+def test_rungs_and_promotions_follow_the_stated_arithmetic():
+    assert rungs({"eta": 3, "min_epochs": 2, "max_epochs": 20}, 99) == [2, 6, 18, 20]
+    assert rungs({"min_epochs": 1}, 3) == [1, 3]  # eta 3 by default; max: training.epochs
+    assert rungs({"eta": 2, "min_epochs": 5}, 5) == [5]
+    assert [promoted(n, 3) for n in (9, 3, 2, 1)] == [3, 1, 1, 1]
+
+
+def test_a_rung_ranks_by_the_mean_over_seeds_ties_by_the_sweeps_order_unscored_last():
+    search = Search(
+        "s",
+        ("a", "b", "c", "d"),
+        {p: (f"{p}-s0", f"{p}-s1") for p in "abcd"},
+        (1, 3),
+        3,
+        "val_accuracy",
+    )
+    scores = {"a": (0.5, 0.7), "b": (0.7, 0.5), "c": (0.9, None), "d": (0.2, 0.3)}
+    metrics = {
+        f"{p}-s{seed}.r0": {"selected_val_accuracy": value}
+        for p, pair in scores.items()
+        for seed, value in enumerate(pair)
+    }
+    found = decide(search, 0, ["d", "c", "b", "a"], metrics)
+    assert found["ranking"] == ["a", "b", "d", "c"]  # a and b tie at 0.6: the sweep's order
+    assert found["promoted"] == ["a", "b"] and found["scores"]["c"] is None
+    assert (
+        decide(
+            search,
+            1,
+            ["a"],
+            {"a-s0.r1": {"selected_val_accuracy": 1}, "a-s1.r1": {"selected_val_accuracy": 1}},
+        )["promoted"]
+        == []
+    )
+
+
+def test_a_halving_point_makes_a_run_per_seed_and_rung_of_one_lineage(tmp_path):
+    write_study(tmp_path, {"search.json": SEARCH})
+    experiments = load_study(tmp_path / "specs")
+    assert len(experiments) == 9 * 2 * 2
+    first, second = (experiments[f"search-learning_rate-0.03-units-4-s1.r{r}"] for r in (0, 1))
+    assert [e.spec["training"]["epochs"] for e in (first, second)] == [1, 3]
+    assert first.lineage == second.lineage and first.digest != second.digest
+    assert first.run_id == second.run_id == "search-learning_rate-0.03-units-4-s1"
+    (search,) = searches(experiments).values()
+    assert search.epochs == (1, 3) and len(search.points) == 9
+    assert search.most_epochs() == 18 * 1 + 6 * 2 and search.grid_epochs() == 18 * 3
+
+
+def test_both_grid_and_random_is_one_clear_problem(tmp_path):
+    from netspec.errors import SpecError
+
+    spec = {
+        **SEARCH,
+        "sweep": {
+            **SEARCH["sweep"],
+            "random": {"samples": 2, "space": {"model.units": {"integer": [2, 8]}}},
+        },
+    }
+    write_study(tmp_path, {"search.json": spec})
+    with pytest.raises(SpecError, match="expected exactly one of grid or random"):
+        load_study(tmp_path / "specs")
+
+
+@pytest.mark.slow
+def test_a_halving_study_trains_rung_by_rung_and_a_rerun_plans_nothing(tmp_path):
+    folder = write_study(tmp_path, {"search.json": SEARCH}, TINY_CONFIG)
+    first = planned(folder)
+    assert sum(rule == "train_rung" for rule, _ in first) == 18  # rung 0: 9 points x 2 seeds
+    assert all(exp.endswith(".r0") for rule, exp in first if rule == "train_rung")
+    result = snakemake(folder, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-4000:]
+    out = folder / "outputs"
+    # the ranking recomputed here from the rung-0 files names the points rung 1 trained
+    (search,) = searches(load_study(folder / "specs")).values()
+    means = {}
+    for point in search.points:
+        values = [
+            json.loads((out / f"{run}.r0/metrics.json").read_text())["selected_val_accuracy"]
+            for run in search.runs[point]
+        ]
+        means[point] = sum(values) / 2
+    order = sorted(search.points, key=lambda p: (-round(means[p], 12), search.points.index(p)))
+    trained = {f.parent.name for f in out.glob("*.r1/metrics.json")}
+    assert trained == {f"{run}.r1" for p in order[:3] for run in search.runs[p]}
+    decision = json.loads((out / "halving/search/rung-0.json").read_text())
+    assert decision["promoted"] == order[:3]
+    # a promoted run continued from its rung-0 state: its first epoch is rung 0's, not redone
+    run = search.runs[order[0]][0]
+    early = json.loads((out / f"{run}.r0/history.json").read_text())["metrics"]
+    later = json.loads((out / f"{run}.r1/history.json").read_text())["metrics"]
+    assert len(later["val_loss"]) == 3 and later["val_loss"][0] == early["val_loss"][0]
+    assert json.loads((out / f"{run}.r1/run.json").read_text())["resumed_from_epoch"] == 1
+    # pruned points are listed as pruned, never in the top group
+    with open(out / "report/results.csv", encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["kind"] == "variant"]
+    pruned = {row["variant"] for row in rows if row["status"] == "pruned at rung 0"}
+    assert pruned == set(order[3:])
+    assert not any(row["top_group"] == "true" for row in rows if row["variant"] in pruned)
+    assert planned(folder) == set()
