@@ -290,8 +290,7 @@ CASES = [
     ),
     (
         grid_and_random,
-        "x.json: $.sweep: expected an object with exactly one key of: grid, random, received "
-        '{"grid": {"model.units": [4]}, "random": {"samples": 2, "...',
+        "x.json: $.sweep: expected exactly one of grid or random, received grid and random",
     ),
     (
         too_many_points,

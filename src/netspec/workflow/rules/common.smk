@@ -7,6 +7,7 @@ import os
 import shlex
 import sys
 
+from snakemake.exceptions import IncompleteCheckpointException
 from snakemake.utils import validate
 
 from netspec import __version__ as NETSPEC_VERSION
@@ -158,19 +159,22 @@ def shown_runs():
     return runs
 
 
+def shown_now():
+    """shown_runs() for a params function: params that derive from a job's input are left out
+    of Snakemake's params trigger, so these are computed afresh; while a checkpoint is still
+    undecided (the job cannot run yet) they are the runs known so far."""
+    try:
+        return shown_runs()
+    except IncompleteCheckpointException:
+        return [run for run in IDS]
+
+
 def shown_files(name):
     """outputs/RUN/NAME for every run the study shows (an input function: halving's runs are
     known once their rungs are decided)."""
     if not SEARCHES:
         return experiment_files(name)
     return lambda wildcards: [f"{OUT}/{run}/{name}" for run in shown_runs()]
-
-
-def runs_of(files):
-    """The run ids of outputs/RUN/NAME files (none of a placeholder Snakemake puts for inputs
-    behind an undecided checkpoint)."""
-    names = [os.path.basename(os.path.dirname(f)) for f in files]
-    return [name for name in names if name in EXPERIMENTS]
 
 
 def experiment_files(name):

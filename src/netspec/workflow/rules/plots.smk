@@ -35,18 +35,18 @@ rule plots:
         f"{OUT}/benchmarks/plots.tsv"
     params:
         netspec=NETSPEC_VERSION,
-        names=lambda wildcards, input: runs_of(input.histories),
-        descriptions=lambda wildcards, input: [
-            EXPERIMENTS[n].spec.get("description", "") for n in runs_of(input.histories)
+        names=lambda wildcards: shown_now(),
+        descriptions=lambda wildcards: [
+            EXPERIMENTS[n].spec.get("description", "") for n in shown_now()
         ],
         # each run's variant, for the leaderboard figure's mean ± sd over seeds
-        variants=lambda wildcards, input: [
-            EXPERIMENTS[n].variant_id for n in runs_of(input.histories)
+        variants=lambda wildcards: [
+            EXPERIMENTS[n].variant_id for n in shown_now()
         ],
         # each sweep point's sweep and values, for the sweep figures
-        points=lambda wildcards, input: {
+        points=lambda wildcards: {
             n: [EXPERIMENTS[n].spec_id, EXPERIMENTS[n].point]
-            for n in runs_of(input.histories)
+            for n in shown_now()
             if EXPERIMENTS[n].point
         },
         settings=config["plots"],

@@ -27,10 +27,10 @@ rule report:
         f"{OUT}/benchmarks/report.tsv"
     params:
         netspec=NETSPEC_VERSION,
-        ids=lambda wildcards, input: runs_of(input.runs),
+        ids=lambda wildcards: shown_now(),
         # What the page shows of each spec beyond what trained (run.json records that): its
         # description now, and what else re-renders the page when it changes.
-        shown=lambda wildcards, input: {n: shown(EXPERIMENTS[n]) for n in runs_of(input.runs)},
+        shown=lambda wildcards: {n: shown(EXPERIMENTS[n]) for n in shown_now()},
         # a function: Snakemake would read braces in a plain string as wildcards
         title=lambda wildcards: TITLE,
         verdict=config["verdict"],
