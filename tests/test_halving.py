@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 
 import pytest
 from workflow_helpers import TINY_BASE, TINY_CONFIG, planned, snakemake, write_study
@@ -116,6 +118,33 @@ def test_a_halving_study_trains_rung_by_rung_and_a_rerun_plans_nothing(tmp_path)
     later = json.loads((out / f"{run}.r1/history.json").read_text())["metrics"]
     assert len(later["val_loss"]) == 3 and later["val_loss"][0] == early["val_loss"][0]
     assert json.loads((out / f"{run}.r1/run.json").read_text())["resumed_from_epoch"] == 1
+    # ... and its history is, number for number, that of the point trained straight through
+    point = load_study(folder / "specs")[f"{run}.r1"].point
+    straight = json.loads(json.dumps(SEARCH))
+    del straight["sweep"]
+    straight["training"]["seeds"] = [0]
+    for path, value in point.items():
+        section, key = path.split(".")
+        straight[section][key] = value
+    (tmp_path / "straight.json").write_text(json.dumps(straight))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "netspec.train",
+            str(tmp_path / "straight.json"),
+            str(out / "data/digits.npz"),
+            str(tmp_path / "straight-s0"),
+            "1",
+            "--run",
+            "straight-s0",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads((tmp_path / "straight-s0/history.json").read_text())["metrics"] == later
     # pruned points are listed as pruned, never in the top group
     with open(out / "report/results.csv", encoding="utf-8") as handle:
         rows = [row for row in csv.DictReader(handle) if row["kind"] == "variant"]

@@ -11,19 +11,15 @@ checkpoint rung:
         ],
     output:
         f"{OUT}/{layout.HALVING}/{{sweep}}/rung-{{rung}}.json",
+    log:
+        f"{OUT}/logs/halving/{{sweep}}-rung-{{rung}}.log",
     params:
         netspec=NETSPEC_VERSION,
+        search=lambda w: SEARCHES[w.sweep],
         entering=lambda w: entering(w.sweep, int(w.rung)),
         epochs=lambda w: SEARCHES[w.sweep].epochs[int(w.rung)],
         eta=lambda w: SEARCHES[w.sweep].eta,
     wildcard_constraints:
         rung="[0-9]+",
-    run:
-        from netspec.halving import write_decision
-
-        found = write_decision(
-            SEARCHES[wildcards.sweep], int(wildcards.rung), params.entering, input.metrics, output[0]
-        )
-        last = int(wildcards.rung) == SEARCHES[wildcards.sweep].last
-        went = "the search is done" if last else f"promoted: {', '.join(found['promoted'])}"
-        print(f"{wildcards.sweep} rung {wildcards.rung} ({found['epochs']} epochs): {went}")
+    script:
+        "../scripts/rung.py"
