@@ -151,4 +151,14 @@ def test_a_halving_study_trains_rung_by_rung_and_a_rerun_plans_nothing(tmp_path)
     pruned = {row["variant"] for row in rows if row["status"] == "pruned at rung 0"}
     assert pruned == set(order[3:])
     assert not any(row["top_group"] == "true" for row in rows if row["variant"] in pruned)
+    board = subprocess.run(
+        [sys.executable, "-m", "netspec", "results", "--format", "csv"],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+    )
+    assert board.returncode == 0, board.stderr
+    shown = {row["variant"]: row for row in csv.DictReader(board.stdout.splitlines())}
+    assert {v for v, row in shown.items() if row["left_out"] == "pruned at rung 0"} == pruned
+    assert all(shown[p]["n"] == "2" for p in order[:3])  # each seed once, at its last rung
     assert planned(folder) == set()

@@ -17,7 +17,6 @@ from netspec.results.scores import extra
 from netspec.results.study import Run, StudyResults
 from netspec.results.table import status, varying_fields
 from netspec.spec.diff import flatten
-from netspec.spec.sweep import RUNG_SUFFIX
 from netspec.text import aligned
 
 SORTS = ("validation", "test", "name")
@@ -39,9 +38,8 @@ def finished_study(
     # a halving run at its furthest rung only (the earlier rungs are the way there)
     furthest: dict[str, Run] = {}
     for run in found:
-        rung = run.info["rung"]
-        lineage = run.id.removesuffix(f"{RUNG_SUFFIX}{rung}") if rung is not None else run.id
-        if lineage not in furthest or (rung or 0) > (furthest[lineage].info["rung"] or 0):
+        lineage, rung = run.info["run"], run.info["rung"] or 0
+        if lineage not in furthest or rung > (furthest[lineage].info["rung"] or 0):
             furthest[lineage] = run
     runs = tuple(sorted(furthest.values(), key=lambda run: run.id))
     return StudyResults(

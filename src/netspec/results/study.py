@@ -68,6 +68,7 @@ class Run:
             "sweep": record.get("sweep", Path(record.get("spec_file", "")).stem if point else None),
             "point": point,
             "rung": record.get("rung"),
+            "run": record.get("run") or self.id,  # the run across its rungs
             "seed": record.get("seed"),
             "description": (
                 record.get("description", "") if self.description is None else self.description

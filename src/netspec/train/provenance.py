@@ -88,6 +88,7 @@ def what_ran(experiment) -> dict:
         "variant": experiment.variant_id,  # the runs of one variant differ by their seed only
         "point": experiment.point,  # a sweep point's values
         "rung": experiment.rung,  # a halving sweep's rung (netspec.halving), else None
+        "run": experiment.run_id,  # the run across its rungs (its id, outside halving)
         "spec_file": str(experiment.file),
         "chain": [str(p) for p in experiment.chain],
         "description": experiment.spec.get("description", ""),
