@@ -236,6 +236,7 @@ def launch(key: dict, home: Path) -> dict:
         raise RuntimeError(f"{key} failed:\n{done.stderr[-3000:]}")
     record = {**key, **json.loads(lines[-1][len("RESULT ") :])}
     record["score"] = record["val_accuracy"][-1]
+    record["machine"] = machine()
     with RESULTS.open("a") as handle:
         handle.write(json.dumps(record) + "\n")
     print(f"{key['variant']:>14} {key['arm']:>8} seed {key['seed']:>2}: {record['score']:.4f}")
