@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -139,6 +140,12 @@ def test_progress_counts_the_runs_this_invocation_trains(tmp_path):
     (outputs / "a" / layout.METRICS).write_text("{}")
     found = layout.study_progress(outputs)
     assert (found.done, found.total) == (1, 3)
+    # two runs ending together: each counts the runs that finished before it or with it
+    (outputs / "b").mkdir()
+    (outputs / "b" / layout.METRICS).write_text("{}")
+    os.utime(outputs / "a" / layout.METRICS, ns=(time.time_ns(), time.time_ns()))  # a after b
+    assert layout.study_progress(outputs, "b").done == 1
+    assert layout.study_progress(outputs, "a").done == 2
 
 
 # ---- end to end ---------------------------------------------------------------------------

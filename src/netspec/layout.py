@@ -111,19 +111,26 @@ class Progress:
     elapsed: float  # seconds since it started
 
 
-def study_progress(outputs: str | Path) -> Progress | None:
+def study_progress(outputs: str | Path, run: str | None = None) -> Progress | None:
     """How far this invocation of the workflow is, for the terminal's progress line only (no
-    result depends on it): a planned run is finished once it wrote its metrics.json."""
+    result depends on it): a planned run is finished once it wrote its metrics.json. Given the
+    `run` that just finished, only the runs that finished before it or with it count, so two runs
+    ending together print [1/N] and [2/N], not [2/N] twice."""
     record = read_study_record(outputs)
     if record is None or not isinstance(record.get("planned"), list):
         return None
     started = record.get("started")
     if not isinstance(started, int | float):
         return None
-    done = 0
-    for run in record["planned"]:
+    until = None
+    if run is not None:
         with contextlib.suppress(OSError, TypeError):
-            done += run_file(outputs, run, METRICS).stat().st_mtime >= started
+            until = run_file(outputs, run, METRICS).stat().st_mtime_ns
+    done = 0
+    for planned in record["planned"]:
+        with contextlib.suppress(OSError, TypeError):
+            written = run_file(outputs, planned, METRICS).stat().st_mtime_ns
+            done += written >= started * 1e9 and (until is None or written <= until)
     return Progress(done, len(record["planned"]), max(0.0, time.time() - started))
 
 

@@ -143,20 +143,20 @@ def run_job(args: argparse.Namespace, say=None, clock=None) -> int:
             if args.log or say is not None:
                 tell(f"error: {error}")
             return 1
-        tell(progress(args.folder) + summary(run, record, args.folder) + time_left(args.folder))
+        folder = os.path.abspath(args.folder)
+        found = layout.study_progress(os.path.dirname(folder), os.path.basename(folder))
+        tell(progress(found) + summary(run, record, args.folder) + time_left(found))
     return 0
 
 
-def progress(folder: str) -> str:
+def progress(found: layout.Progress | None) -> str:
     """`[3/15] `: the runs this invocation of the workflow has trained, this one included, of
     all it trains (OUTPUTS/study.json)."""
-    found = layout.study_progress(os.path.dirname(os.path.abspath(folder)))
     return "" if found is None or not found.done else f"[{found.done}/{found.total}] "
 
 
-def time_left(folder: str) -> str:
+def time_left(found: layout.Progress | None) -> str:
     """`; about 2 min left`: the runs still to train, at this invocation's pace so far."""
-    found = layout.study_progress(os.path.dirname(os.path.abspath(folder)))
     if found is None or not found.done or found.done >= found.total:
         return ""
     return f"; about {_duration(found.elapsed / found.done * (found.total - found.done))} left"
