@@ -21,6 +21,7 @@ import pytest
 from conftest import valid_spec, write_spec
 
 from netspec.data.prepare import prepare
+from netspec.spec.experiment import expand
 from netspec.train import workers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,6 +199,49 @@ def test_a_change_of_source_or_interpreter_is_another_identity(tmp_path):
     spec = write_spec(tmp_path / "specs", "a.json", valid_spec())
     key = workers._key(argparse.Namespace(threads=1, spec=str(spec), run=None))
     assert key == f"t1-d0-{workers.identity()}"  # spelled into every worker's key
+
+
+def test_a_client_reads_its_workers_kind_without_compiling_and_a_worker_refuses_another_kind(
+    tmp_path, root
+):
+    # the kind as a compile would give it: through extends and a sweep over determinism
+    study = tmp_path / "study"
+    base = valid_spec(training={"deterministic": True, "seeds": [0, 1]})
+    write_spec(study / "specs", "_base.json", base)
+    swept = {"extends": "_base.json", "sweep": {"grid": {"training.deterministic": [True, False]}}}
+    spec = write_spec(study / "specs", "b.json", swept)
+    from netspec.spec.compile import compile_variants, declared
+
+    runs = [run for variant in compile_variants(spec) for run in expand(variant)]
+    assert len(runs) == 4
+    for run in runs:
+        hint = declared(spec, run.id, ("training", "deterministic"), False)
+        assert hint is run.spec["training"]["deterministic"], run.id
+    # the thin client's key costs no compile: no schema validation (jsonschema) is even imported
+    code = (
+        "import argparse, sys\n"
+        "from netspec.train import workers\n"
+        "key = workers._key(argparse.Namespace(threads=2, spec=sys.argv[1], run=sys.argv[2]))\n"
+        "print(key, 'jsonschema' in sys.modules)\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code, str(spec), runs[0].id], capture_output=True, text=True
+    )
+    assert found.stdout.split() == [f"t2-d1-{workers.identity()}", "False"], found
+    # a run asked of a worker set otherwise than it needs: refused before anything is written
+    process, path = _worker(study, root)  # t1-d0: not deterministic
+    (study / "outputs" / runs[0].id).mkdir(parents=True)  # as Snakemake makes it
+    try:
+        argv = [str(spec), "data.npz", str(study / "outputs" / runs[0].id), "1"]
+        argv += ["--run", runs[0].id, "--log", str(study / "outputs" / runs[0].id / "train.log")]
+        replies = _ask(path, {"argv": argv, "cwd": str(study)})
+        assert replies[0] == {"accepted": "t1-d0-test"}
+        assert replies[-1] == {"other_kind": f"{runs[0].id} needs deterministic: true"}
+        assert not (study / "outputs" / runs[0].id / ".resume").exists()
+        assert process.poll() is None  # and the worker serves on
+    finally:
+        process.kill()
+        process.wait()
 
 
 @pytest.fixture(scope="module")

@@ -234,3 +234,26 @@ def compile_run(path: Path | str, run: str | None = None) -> Experiment:
     if experiment is None:
         raise SpecError.one(name, None, f"makes no run {run!r}; it makes {', '.join(runs)}")
     return experiment
+
+
+def declared(path: Path | str, run: str | None, field: tuple[str, ...], default=None):
+    """What `run` of the spec at `path` declares at `field` (its `extends` chain and its sweep
+    point applied), read without validating or compiling anything: a hint, where a whole
+    compile would cost more than the answer is worth (a thin client choosing its shared
+    worker). `default` where the spec does not say, or cannot be read that far; the run's
+    compile is the truth, and whoever acts on the hint checks it there."""
+    try:
+        data = resolve(Path(path)).data
+        if "sweep" in data and run is not None:
+            chosen = [
+                point
+                for point in sweep.points(experiment_id(Path(path)), data["sweep"])
+                if run == point.id or run.startswith(f"{point.id}-")
+            ]
+            if chosen:
+                data, _ = sweep.apply(data, chosen[0])
+        for key in field:
+            data = data[key]
+    except (SpecError, sweep.SweepErrors, OSError, LookupError, TypeError, ValueError):
+        return default
+    return data

@@ -108,10 +108,11 @@ def check_job(args: argparse.Namespace, study: str | None = None) -> None:
             )
 
 
-def run_job(args: argparse.Namespace, say=None, clock=None) -> int:
+def run_job(args: argparse.Namespace, say=None, clock=None, deterministic=None) -> int:
     """Train the run `args` name; `say(text)` puts a line in the terminal (default: stdout);
     `clock` (netspec.train.provenance.JobClock): when the job started, by default with its
-    process."""
+    process; `deterministic`: what this process's TensorFlow is set to, where it is set already
+    (a shared worker's; OtherKind for a run that needs the other)."""
     run = args.run or os.path.splitext(os.path.basename(args.spec))[0]
     tell = say or (lambda text: print(text, flush=True))
     try:
@@ -137,6 +138,7 @@ def run_job(args: argparse.Namespace, say=None, clock=None) -> int:
                 run=args.run,
                 digest=args.digest,
                 clock=clock,
+                deterministic=deterministic,
             )
         except SpecError as error:
             print(f"error: {error}", file=sys.stderr, flush=True)

@@ -36,6 +36,10 @@ from netspec.train.resume import (
 )
 
 
+class OtherKind(Exception):
+    """A run asked of a shared worker whose TensorFlow is set otherwise than the run needs."""
+
+
 def configure_tensorflow(threads: int, seed: int, deterministic: bool):
     """Thread pools before TensorFlow starts its runtime, then seeds (and determinism if asked)."""
     netspec.quiet_tensorflow()
@@ -213,11 +217,16 @@ def train_job(
     run: str | None = None,
     digest=None,
     clock: JobClock | None = None,
+    deterministic: bool | None = None,
 ):
     """The workflow's training job: recompile the spec, take its run `run` (one seed of one sweep
     point; by default its only run), refuse one that changed since the workflow planned it (`digest`),
-    train, write OUTPUTS into `folder`."""
+    train, write OUTPUTS into `folder`. `deterministic`: what a shared worker's TensorFlow is set
+    to (a process sets it once); a run that needs the other raises OtherKind, nothing written."""
     experiment = compile_run(spec, run)
+    needs = experiment.spec["training"]["deterministic"]
+    if deterministic is not None and needs != deterministic:
+        raise OtherKind(f"{experiment.id} needs deterministic: {str(needs).lower()}")
     # the workflow may append ":retry-TIME" after a recorded failure (workflow/rules/common.smk)
     if digest is not None and experiment.digest != digest.split(":")[0]:
         raise SpecError.one(

@@ -123,11 +123,18 @@ def identity() -> str:
 
 
 def _key(args: argparse.Namespace) -> str:
-    """The kind of worker a run needs: what a process can set only once, and its code."""
-    from netspec.spec.compile import compile_run
+    """The kind of worker a run needs: what a process can set only once, and its code. The
+    client reads the run's determinism from its spec without compiling it (the one compile of
+    the job is the worker's, which refuses a run of another kind: `_serve_one`)."""
+    from netspec.spec.compile import declared
 
-    deterministic = compile_run(args.spec, args.run).spec["training"]["deterministic"]
-    return f"t{args.threads}-d{int(deterministic)}-{identity()}"
+    deterministic = declared(args.spec, args.run, ("training", "deterministic"), False)
+    return f"t{args.threads}-d{int(deterministic is True)}-{identity()}"
+
+
+def _deterministic(key: str) -> bool:
+    """Whether the worker of `key` (as `_key` spells it) trains deterministically."""
+    return key.split("-")[1] == "d1"
 
 
 def _claim(path: Path):
@@ -229,14 +236,9 @@ def delegate(argv: list[str], args: argparse.Namespace) -> int:
     """Run the job in a shared worker, relaying its terminal lines; its exit status. Where no
     worker can be had, or the workers' folder is not as netspec made it, the job runs here as
     it would without --shared."""
-    from netspec.errors import SpecError
     from netspec.text import printable
 
-    try:
-        key = _key(args)
-    except SpecError as error:
-        print(f"error: {error}", file=sys.stderr, flush=True)
-        return 1
+    key = _key(args)
     request = {"argv": [a for a in argv if a != "--shared"], "cwd": os.getcwd()}
     try:
         folder = _folder()
@@ -254,18 +256,26 @@ def delegate(argv: list[str], args: argparse.Namespace) -> int:
                 except (OSError, ValueError):  # TimeoutError too: it never took the request
                     continue
                 if isinstance(first, dict) and "accepted" in first:
-                    return _relay(messages, args, printable)
-        return _train_here(args, "no shared worker took the run")
+                    status = _relay(messages, args, printable)
+                    if status is not None:
+                        return status
+                    break  # the worker is let go before this process trains
+        else:
+            return _train_here(args, "no shared worker took the run")
+        return _train_here(args, "the run needs a shared worker of another kind")
     except Unsafe as why:
         return _train_here(args, f"shared workers refused: {why}")
 
 
-def _relay(messages, args: argparse.Namespace, printable) -> int:
-    """The worker's lines to the terminal (control characters removed), then its status."""
+def _relay(messages, args: argparse.Namespace, printable) -> int | None:
+    """The worker's lines to the terminal (control characters removed), then its status; None
+    where the worker would not take a run of another kind than its own."""
     try:
         for message in messages:
             if "say" in message:
                 print(printable(str(message["say"])), flush=True)
+            elif "other_kind" in message:  # its spec said otherwise than the client read
+                return None
             elif "exit" in message:
                 return int(message["exit"])
         why = "stopped before the run ended"
@@ -294,6 +304,7 @@ def _serve_one(connection: socket.socket, key: str) -> None:
     from netspec.errors import SpecError
     from netspec.train import provenance
     from netspec.train.job import check_job, parser, run_job
+    from netspec.train.training import OtherKind
 
     if peer_uid(connection) != os.getuid():
         return  # another user's: refused before a byte is read
@@ -325,12 +336,25 @@ def _serve_one(connection: socket.socket, key: str) -> None:
     threading.Thread(target=_watch, args=(connection, finished), daemon=True).start()
     threading.Thread(target=_beat, args=(send, finished), daemon=True).start()
     try:
-        status = run_job(args, lambda text: send({"say": text}), provenance.JobClock.from_now())
+        status = run_job(
+            args,
+            lambda text: send({"say": text}),
+            provenance.JobClock.from_now(),
+            deterministic=_deterministic(key),
+        )
+    except OtherKind as error:  # nothing written: the client trains it in its own process
+        finished.set()
+        send({"other_kind": str(error)})
+        with contextlib.suppress(OSError):
+            connection.shutdown(socket.SHUT_RDWR)  # ends the watch's read too: the worker serves on
+        return
     except Exception as error:  # noqa: BLE001 - the client says it; the worker lives on
         send({"say": f"error: {type(error).__name__}: {error}"})
         status = 1
     finished.set()
     send({"exit": status})
+    with contextlib.suppress(OSError):
+        connection.shutdown(socket.SHUT_RDWR)  # the client reads to the end; the watch ends too
 
 
 def _beat(send, finished: threading.Event) -> None:
