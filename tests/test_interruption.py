@@ -9,36 +9,22 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from workflow_helpers import ROOT, TINY_CONFIG, TINY_SPECS, write_study
+from workflow_helpers import (
+    RESUMABLE,
+    ROOT,
+    TINY_CONFIG,
+    TINY_SPECS,
+    wait_for_epochs,
+    write_study,
+)
 from workflow_helpers import snakemake as run_snakemake
 
 pytestmark = pytest.mark.slow
 
-# Dropout, batch normalization and early stopping with restored weights: every piece of state a
-# resume must carry over (RNG streams, moving averages, optimizer slots, stopping counters).
-SPEC = {
-    "data": {"dataset": "digits", "validation": 0.2},
-    "model": {
-        "template": "convnet",
-        "units": 16,
-        "padding": "same",
-        "dropout": 0.2,
-        "batch_norm": True,
-    },
-    "optimizer": {"name": "adam", "learning_rate": 0.01},
-    "training": {
-        "epochs": 40,
-        "batch_size": 20,
-        "seed": 3,
-        "deterministic": True,
-        "early_stopping": {"monitor": "val_loss", "patience": 50, "restore_best_weights": True},
-    },
-}
-SPECS = {"_base.json": TINY_SPECS["_base.json"], "gamma.json": SPEC}
+SPECS = {"_base.json": TINY_SPECS["_base.json"], "gamma.json": RESUMABLE}
 
 
 def trainers(folder) -> list[int]:
@@ -53,19 +39,6 @@ def trainers(folder) -> list[int]:
         if b"-m" in argv and b"netspec.train" in argv and cwd == str(folder):
             found.append(int(entry))
     return found
-
-
-def wait_for_epochs(progress, count: int, limit: float = 180) -> int:
-    deadline = time.time() + limit
-    while time.time() < deadline:
-        try:
-            done = len(json.loads(progress.read_text())["epochs"])
-        except (OSError, ValueError, KeyError):
-            done = 0
-        if done >= count:
-            return done
-        time.sleep(0.05)
-    raise AssertionError(f"no {count} finished epochs in {progress} within {limit} s")
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +40,27 @@ TINY_CONFIG = {
     "title": "tiny study",
     "resources": {"threads": 1},
     "plots": {"dpi": 40, "width": 6, "height": 3},
+}
+
+# Dropout, batch normalization and early stopping with restored weights: every piece of state a
+# resume must carry over (RNG streams, moving averages, optimizer slots, stopping counters).
+RESUMABLE = {
+    "data": {"dataset": "digits", "validation": 0.2},
+    "model": {
+        "template": "convnet",
+        "units": 16,
+        "padding": "same",
+        "dropout": 0.2,
+        "batch_norm": True,
+    },
+    "optimizer": {"name": "adam", "learning_rate": 0.01},
+    "training": {
+        "epochs": 40,
+        "batch_size": 20,
+        "seed": 3,
+        "deterministic": True,
+        "early_stopping": {"monitor": "val_loss", "patience": 50, "restore_best_weights": True},
+    },
 }
 
 
@@ -107,3 +129,16 @@ def edit_spec(folder: Path, name: str, change) -> None:
     spec = json.loads(path.read_text())
     change(spec)
     path.write_text(json.dumps(spec, indent=2))
+
+
+def wait_for_epochs(progress, count: int, limit: float = 180) -> int:
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        try:
+            done = len(json.loads(progress.read_text())["epochs"])
+        except (OSError, ValueError, KeyError):
+            done = 0
+        if done >= count:
+            return done
+        time.sleep(0.05)
+    raise AssertionError(f"no {count} finished epochs in {progress} within {limit} s")

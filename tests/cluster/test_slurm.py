@@ -19,10 +19,11 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from workflow_helpers import ROOT, TINY_SPECS, write_study
+from workflow_helpers import RESUMABLE, ROOT, TINY_CONFIG, TINY_SPECS, wait_for_epochs, write_study
 from workflow_helpers import snakemake as run_snakemake
 
 from netspec.spec.compile import compile_spec
@@ -230,3 +231,40 @@ def test_failing_experiment_fails_the_run_without_hanging(cluster, tmp_path):
     assert "mem_mb=150," in text and "mem_mb=300," in text  # the retry asked for more
     assert (folder / "outputs/alpha/metrics.json").is_file()
     assert not (folder / "outputs/greedy/history.json").exists()
+
+
+def test_scancel_of_a_training_job_is_retried_and_resumes_to_the_same_history(cluster, tmp_path):
+    """scancel of a job mid-training (SIGTERM, then SIGKILL: what its time limit does too)
+    keeps its resume state; the profile's retry resumes it at its last finished epoch, to the
+    history of a run never interrupted, in the same snakemake invocation."""
+    specs = {"gamma.json": RESUMABLE}
+    local = write_study(tmp_path / "local", specs, TINY_CONFIG)
+    result = snakemake(local, "--profile", str(ROOT / "profiles/local"), "--cores", "1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    folder = write_study(tmp_path / "cluster", specs, TINY_CONFIG)
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
+    first = subprocess.Popen(
+        ["timeout", "-k", "15", "300", *command, "--directory", str(folder), "--profile", PROFILE],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        done = wait_for_epochs(folder / "outputs/gamma/.resume/progress.json", 3, limit=240)
+        jobs = subprocess.run(
+            ["squeue", "-h", "-o", "%i"], capture_output=True, text=True, check=True
+        ).stdout.split()
+        assert len(jobs) == 1, jobs  # gamma's training, the only job left running
+        subprocess.run(["scancel", jobs[0]], check=True)
+        assert first.wait(timeout=280) == 0  # the profile's retries: the job came back
+    finally:
+        if first.poll() is None:
+            first.kill()
+    log = (folder / "outputs/gamma/train.log").read_text()
+    assert int(log.split("resumed after epoch ")[1].split()[0]) >= done
+    for name in ("history.json", "metrics.json"):
+        cluster_file = json.loads((folder / "outputs/gamma" / name).read_text())
+        local_file = json.loads((local / "outputs/gamma" / name).read_text())
+        key = "metrics" if name == "history.json" else "test_accuracy"
+        assert cluster_file[key] == local_file[key]
+    again = snakemake(folder, "--profile", PROFILE, "-n")
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
