@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
 import subprocess
 import sys
 
 import pytest
-from workflow_helpers import TINY_BASE, TINY_CONFIG, planned, snakemake, write_study
+from workflow_helpers import (
+    ROOT,
+    TINY_BASE,
+    TINY_CONFIG,
+    planned,
+    snakemake,
+    wait_for_epochs,
+    write_study,
+)
 
 from netspec.halving import Search, decide, searches
 from netspec.spec.study import load_study
@@ -161,4 +170,55 @@ def test_a_halving_study_trains_rung_by_rung_and_a_rerun_plans_nothing(tmp_path)
     shown = {row["variant"]: row for row in csv.DictReader(board.stdout.splitlines())}
     assert {v for v, row in shown.items() if row["left_out"] == "pruned at rung 0"} == pruned
     assert all(shown[p]["n"] == "2" for p in order[:3])  # each seed once, at its last rung
+    assert planned(folder) == set()
+
+
+# Three learning rates, 2 seeds, rungs at 2 and 30 epochs: rung 1 is long enough to interrupt.
+LONG = {
+    **{k: v for k, v in SEARCH.items() if k not in ("data", "training", "sweep")},
+    "data": {"dataset": "digits", "validation": 0.25},
+    "training": {"epochs": 30, "batch_size": 20, "seeds": [0, 1], "deterministic": True},
+    "sweep": {
+        "grid": {"optimizer.learning_rate": [0.001, 0.01, 0.1]},
+        "halving": {"eta": 20, "min_epochs": 2},
+    },
+}
+
+
+def _decisions_and_histories(folder) -> tuple[list, dict]:
+    out = folder / "outputs"
+    decisions = [json.loads(f.read_text()) for f in sorted(out.glob("halving/*/rung-*.json"))]
+    histories = {
+        f.parent.name: json.loads(f.read_text())["metrics"] for f in out.glob("*/history.json")
+    }
+    return decisions, histories
+
+
+@pytest.mark.slow
+def test_survivors_and_histories_do_not_depend_on_cores_or_an_interruption_in_rung_1(tmp_path):
+    whole = write_study(tmp_path / "two", {"search.json": LONG}, TINY_CONFIG)
+    result = snakemake(whole, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-4000:]
+    expected = _decisions_and_histories(whole)
+    assert len(expected[0]) == 2 and len(expected[0][0]["promoted"]) == 1
+    assert len(expected[1]) == 6 + 2  # rung 0: 3 points x 2 seeds; rung 1: the survivor's 2
+    # the same study on one core, interrupted (SIGINT to snakemake) in rung 1, rerun as advised
+    folder = write_study(tmp_path / "one", {"search.json": LONG}, TINY_CONFIG)
+    (survivor,) = expected[0][0]["promoted"]
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
+    command += ["--directory", str(folder), "--cores", "1"]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        progress = folder / f"outputs/{survivor}-s0.r1/.resume/progress.json"
+        assert wait_for_epochs(progress, 4) < 30
+        first.send_signal(signal.SIGINT)
+        said, _ = first.communicate(timeout=300)
+    finally:
+        first.kill()
+    assert said.strip().splitlines()[-1].startswith("Interrupted:"), said[-3000:]
+    rerun = snakemake(folder, "--cores", "1")
+    assert rerun.returncode == 0, rerun.stderr[-4000:]
+    log = (folder / f"outputs/{survivor}-s0.r1/train.log").read_text()
+    assert int(log.split("resumed after epoch ")[-1].split()[0]) >= 4
+    assert _decisions_and_histories(folder) == expected
     assert planned(folder) == set()
