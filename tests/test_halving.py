@@ -21,6 +21,7 @@ from workflow_helpers import (
 )
 
 from netspec.halving import Search, decide, searches
+from netspec.spec.compile import compile_run
 from netspec.spec.study import load_study
 from netspec.spec.sweep import promoted, rungs
 
@@ -81,6 +82,11 @@ def test_a_halving_point_makes_a_run_per_seed_and_rung_of_one_lineage(tmp_path):
     (search,) = searches(experiments).values()
     assert search.epochs == (1, 3) and len(search.points) == 9
     assert search.most_epochs() == 18 * 1 + 6 * 2 and search.grid_epochs() == 18 * 3
+    # one seed (training.seed): a rung's run is POINT.rR, and a training job compiles it
+    single = {**SEARCH, "training": {"epochs": 3, "batch_size": 50, "seed": 0}}
+    spec = write_study(tmp_path / "single", {"single.json": single}) / "specs/single.json"
+    run = compile_run(spec, "single-learning_rate-0.3-units-2.r1")
+    assert run.id == "single-learning_rate-0.3-units-2.r1" and run.spec["training"]["epochs"] == 3
 
 
 def test_both_grid_and_random_is_one_clear_problem(tmp_path):

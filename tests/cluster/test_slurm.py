@@ -268,3 +268,37 @@ def test_scancel_of_a_training_job_is_retried_and_resumes_to_the_same_history(cl
         assert cluster_file[key] == local_file[key]
     again = snakemake(folder, "--profile", PROFILE, "-n")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_a_halving_study_runs_through_the_slurm_profile_as_it_does_locally(cluster, tmp_path):
+    """Rung by rung through the checkpoints on SLURM: the same decisions and histories as the
+    same study run locally (deterministic)."""
+    search = {
+        **{k: v for k, v in TINY_SPECS["_base.json"].items() if k != "training"},
+        "data": {**TINY_SPECS["_base.json"]["data"], "validation": 0.25},
+        "training": {"epochs": 3, "batch_size": 50, "seed": 0, "deterministic": True},
+        "sweep": {
+            "grid": {"optimizer.learning_rate": [0.003, 0.03, 0.3]},
+            "halving": {"eta": 3, "min_epochs": 1},
+        },
+    }
+    found = {}
+    for where, profile in (("local", "profiles/local"), ("cluster", "profiles/slurm")):
+        folder = write_study(tmp_path / where, {"search.json": search}, TINY_CONFIG)
+        extra = ("--cores", "2") if where == "local" else ()
+        result = snakemake(folder, "--profile", str(ROOT / profile), *extra)
+        assert result.returncode == 0, result.stderr[-4000:]
+        out = folder / "outputs"
+        decisions = [json.loads(f.read_text()) for f in sorted(out.glob("halving/*/rung-*.json"))]
+        histories = {
+            f.parent.name: json.loads(f.read_text())["metrics"] for f in out.glob("*/history.json")
+        }
+        found[where] = decisions, histories
+    decisions, histories = found["cluster"]
+    assert len(decisions) == 2 and len(decisions[0]["promoted"]) == 1
+    (survivor,) = decisions[0]["promoted"]
+    # one seed (training.seed): run ids without a seed part, POINT.rR
+    assert set(histories) == {f"{p}.r0" for p in decisions[0]["ranking"]} | {f"{survivor}.r1"}
+    run = json.loads((tmp_path / f"cluster/outputs/{survivor}.r1/run.json").read_text())
+    assert run["slurm"]["job_id"].isdigit() and run["resumed_from_epoch"] == 1
+    assert found["cluster"] == found["local"]

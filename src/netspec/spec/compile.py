@@ -217,9 +217,7 @@ def compile_run(path: Path | str, run: str | None = None) -> Experiment:
     resolved = resolve(path)
     if "sweep" in resolved.data:
         found = plan_sweep(path, resolved)
-        chosen = [
-            p for p in found if run is not None and (run == p.id or run.startswith(f"{p.id}-"))
-        ]
+        chosen = [p for p in found if run is not None and sweep.of_point(run, p.id)]
         variants = [_compile_point(path, resolved, point) for point in chosen]
         if not variants:
             raise SpecError.one(
@@ -248,7 +246,7 @@ def declared(path: Path | str, run: str | None, field: tuple[str, ...], default=
             chosen = [
                 point
                 for point in sweep.points(experiment_id(Path(path)), data["sweep"])
-                if run == point.id or run.startswith(f"{point.id}-")
+                if sweep.of_point(run, point.id)
             ]
             if chosen:
                 data, _ = sweep.apply(data, chosen[0])

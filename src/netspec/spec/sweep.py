@@ -21,6 +21,14 @@ from netspec.errors import PathPart
 
 MAX_POINTS = 10_000  # per spec: a sweep is planned whole, before any job starts
 RUNG_SUFFIX = ".r"  # a halving run's id: RUN.rRUNG (netspec.halving; a spec's file name has no dot)
+
+
+def of_point(run: str, point_id: str) -> bool:
+    """Whether the run id `run` is one of the point `point_id`'s: the point itself, a seed of it
+    (POINT-sS) or a rung of either (POINT.rR, POINT-sS.rR)."""
+    return run == point_id or run.startswith((f"{point_id}-", f"{point_id}{RUNG_SUFFIX}"))
+
+
 MAX_ID_LENGTH = 150  # a run id is a folder name; longer ids are shortened to a digest
 # Keys that select an object's kind: a point that changes one starts that object afresh, as
 # `extends` does (adam's beta_1 means nothing to sgd).
