@@ -20,6 +20,7 @@ from workflow_helpers import (
     write_study,
 )
 
+from netspec.cli import main
 from netspec.halving import Search, decide, searches
 from netspec.spec.compile import compile_run
 from netspec.spec.study import load_study
@@ -87,6 +88,15 @@ def test_a_halving_point_makes_a_run_per_seed_and_rung_of_one_lineage(tmp_path):
     spec = write_study(tmp_path / "single", {"single.json": single}) / "specs/single.json"
     run = compile_run(spec, "single-learning_rate-0.3-units-2.r1")
     assert run.id == "single-learning_rate-0.3-units-2.r1" and run.spec["training"]["epochs"] == 3
+
+
+def test_expand_and_show_say_the_rungs_and_the_most_epochs_the_search_can_spend(tmp_path, capsys):
+    spec = write_study(tmp_path, {"search.json": SEARCH}) / "specs/search.json"
+    for command in ("expand", "show"):
+        assert main([command, str(spec)]) == 0
+        said = " ".join(capsys.readouterr().out.split())
+        assert "rungs at 1 (9 points), 3 (3 points) epochs" in said, command
+        assert "At most 30 epochs in all, against 54 for the full grid (1.8x fewer)" in said
 
 
 def test_both_grid_and_random_is_one_clear_problem(tmp_path):

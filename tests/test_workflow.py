@@ -628,6 +628,7 @@ def test_a_score_declared_once_appears_for_runs_trained_before_it(copy, capsys):
     from netspec.results import scores
     from netspec.results.report import write_report
     from netspec.results.study import study_at
+
     out = copy / "outputs"
     old = json.loads((out / "alpha/metrics.json").read_text())
     renamed = {v: k for k, v in scores.RENAMED.items()}

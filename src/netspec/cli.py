@@ -89,11 +89,13 @@ def show(args: argparse.Namespace) -> int:
     if first.point:
         params = sorted(variant.summary.params for variant in variants)
         memory = max(estimate_mem_mb(variant) for variant in variants)
+        per = "per point" if runs[0].rung is None else "per point: its seeds at each rung"
         print(
             f"\nsweep: {plural(len(variants), 'point')}, {plural(len(runs), 'run')} "
-            f"({len(runs) // len(variants)} per point); {params[0]:,} to {params[-1]:,} "
+            f"({len(runs) // len(variants)} {per}); {params[0]:,} to {params[-1]:,} "
             f"parameters per point; memory up to {memory} MB per job"
         )
+        _print_halving(runs)
     elif len(runs) > 1:
         shown = ", ".join(f"{run.id} (digest {run.digest[:16]})" for run in runs)
         print(f"{len(runs)} runs, one per seed: {shown}")
@@ -167,6 +169,15 @@ def _print_variants(variants) -> None:
     print(aligned(header, rows))
     total = sum(len(_runs(v)) for v in variants)
     print(f"{plural(len(variants), noun)}, {plural(total, 'run')}")
+    _print_halving([run for variant in variants for run in expand(variant)])
+
+
+def _print_halving(runs) -> None:
+    """A halving sweep's rungs and the most epochs it can spend (nothing for other sweeps)."""
+    from netspec.halving import plan_text, searches
+
+    for search in searches({run.id: run for run in runs}).values():
+        print(plan_text(search))
 
 
 def new(args: argparse.Namespace) -> int:

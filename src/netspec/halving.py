@@ -17,6 +17,7 @@ finished in, so `--cores 1`, `--cores 4`, shared workers or SLURM decide alike.
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +67,29 @@ class Search:
             entered.append(self.points[:entering])
             entering = promoted(entering, self.eta)
         return self.epochs_spent(entered)
+
+
+def plan_text(search: Search) -> str:
+    """What a search will do, for `netspec show` and `netspec expand`: its rungs, how many
+    points enter each at most, and the most epochs it can spend against the full grid's."""
+    entering, counts = len(search.points), []
+    for _ in search.epochs:
+        counts.append(entering)
+        entering = promoted(entering, search.eta)
+    seeds = sorted({len(runs) for runs in search.runs.values()})
+    most, grid = search.most_epochs(), search.grid_epochs()
+    rungs = ", ".join(
+        f"{epochs} ({count} {'point' if count == 1 else 'points'})"
+        for epochs, count in zip(search.epochs, counts, strict=True)
+    )
+    text = (
+        f"successive halving (eta {search.eta}): rungs at {rungs} epochs, each point with all "
+        f"its {'/'.join(map(str, seeds))} seed(s); after a rung the best ceil(n / {search.eta}) "
+        f"by the mean over seeds of selected {search.select} go on (ties by the sweep's order). "
+        f"At most {most:,} epochs in all, against {grid:,} for the full grid "
+        f"({grid / max(most, 1):.1f}x fewer); a point stopped early trains no further."
+    )
+    return textwrap.fill(text, 100)
 
 
 def searches(experiments) -> dict[str, Search]:
