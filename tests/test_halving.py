@@ -186,6 +186,17 @@ def test_a_halving_study_trains_rung_by_rung_and_a_rerun_plans_nothing(tmp_path)
     shown = {row["variant"]: row for row in csv.DictReader(board.stdout.splitlines())}
     assert {v for v, row in shown.items() if row["left_out"] == "pruned at rung 0"} == pruned
     assert all(shown[p]["n"] == "2" for p in order[:3])  # each seed once, at its last rung
+    status = subprocess.run(
+        [sys.executable, "-m", "netspec", "status", "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+    )
+    states = {row["run"]: row["state"] for row in json.loads(status.stdout)}
+    assert {run for run, state in states.items() if state == "pruned"} == {
+        f"{run}.r1" for p in order[3:] for run in search.runs[p]
+    }  # not "new": the search will not train them
+    assert {state for state in states.values()} == {"done", "pruned"}
     assert planned(folder) == set()
 
 

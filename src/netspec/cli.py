@@ -356,7 +356,7 @@ def status(args: argparse.Namespace) -> int:
         if entry.state != "done" or args.all:
             detail = f"  {'; '.join(entry.changes)}" if entry.changes else ""
             print(f"{entry.state:<8} {entry.run:<{width}}{detail}".rstrip())
-    order = ("done", "stale", "new", "failed", "running", "removed")
+    order = ("done", "stale", "new", "failed", "running", "pruned", "removed")
     summary = ", ".join(f"{counts[s]} {s}" for s in order if s in counts)
     print(f"{plural(len(found), 'run')}: {summary or 'none'}")
     return 0

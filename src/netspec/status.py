@@ -1,4 +1,4 @@
-"""`netspec status`: each run of the study as done, stale, new, running or failed, and for a
+"""`netspec status`: each run of the study as done, stale, new, running, failed or pruned, and for a
 stale one the fields that changed since it trained (like `dvc status`; Snakemake says only
 "params changed")."""
 
@@ -19,7 +19,8 @@ from netspec.train.resume import LOCK_FILE  # held while a run trains (numpy, no
 @dataclass(frozen=True)
 class RunStatus:
     run: str
-    state: str  # done, stale, new, running, failed, or removed (outputs of no current run)
+    state: str  # done, stale, new, running, failed, pruned (a halving rung its point did not
+    # reach) or removed (outputs of no current run)
     changes: list[str] = field(default_factory=list)  # "optimizer.learning_rate 0.01 -> 0.001"
 
 
@@ -77,8 +78,16 @@ def run_status(experiment: Experiment, folder: Path) -> RunStatus:
 
 def study_status(experiments: dict[str, Experiment], outputs: str | Path) -> list[RunStatus]:
     """Every run of the study in order, then run folders under `outputs` no spec makes now."""
+    from netspec.halving import decisions_in, pruned
+
     outputs = Path(outputs)
-    found = [run_status(e, outputs / name) for name, e in experiments.items()]
+    cut = pruned(decisions_in(outputs))  # point -> the rung that did not promote it
+    found = [
+        RunStatus(name, "pruned", [f"pruned at rung {cut[e.variant_id]}: not trained further"])
+        if e.rung is not None and e.variant_id in cut and e.rung > cut[e.variant_id]
+        else run_status(e, outputs / name)
+        for name, e in experiments.items()
+    ]
     if outputs.is_dir():
         for folder in sorted(outputs.iterdir()):
             known = folder.name in experiments or folder.name in layout.STUDY_FOLDERS
