@@ -170,6 +170,11 @@ def test_a_halving_study_trains_rung_by_rung_and_a_rerun_plans_nothing(tmp_path)
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads((tmp_path / "straight-s0/history.json").read_text())["metrics"] == later
+    # the page: the rung figure, and the epochs spent against the full grid's
+    assert (out / "plots/sweeps/search-rungs.png").stat().st_size > 1000
+    page = " ".join((out / "report/index.html").read_text().split())
+    assert "6 of 9 points pruned; the search trained 30 epochs, against 54 for the full grid" in page
+    assert "rungs of search" in page  # the rung figure's alt text
     # pruned points are listed as pruned, never in the top group
     with open(out / "report/results.csv", encoding="utf-8") as handle:
         rows = [row for row in csv.DictReader(handle) if row["kind"] == "variant"]

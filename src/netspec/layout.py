@@ -38,6 +38,7 @@ CURVES = "plots/curves"
 COMPARISON = "plots/comparison.png"
 ACCURACY = "plots/accuracy.png"
 SWEEPS = "plots/sweeps"
+RUNGS_FIGURE = "{sweep}-rungs.png"  # a halving sweep's rung figure, beside {sweep}.png
 STUDY_RECORD = "study.json"
 STUDY_FOLDERS = {"data", "plots", "report", "logs", "benchmarks", "tensorboard"}
 

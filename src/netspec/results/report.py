@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
+from netspec import layout
 from netspec.errors import plural
+from netspec.halving import spent
 from netspec.results import answer
 from netspec.results.page import SCRIPT, STYLE, colour, palette, shade
 from netspec.results.scores import extra
@@ -308,5 +310,21 @@ def _sweeps(study: StudyResults) -> str:
                 best += f" Top group within the sweep: {escape(answer.group_words(found.group))}."
         image = Path(folder) / f"{name}.png" if folder is not None else None
         figure = _image(image, f"sweep {name}") if image is not None and image.exists() else ""
-        parts.append(f"<h3>Sweep {escape(name)}</h3><p>{len(points)} points.{best}</p>{figure}")
+        search = ""
+        if name in spent(study.decisions):
+            done, grid = spent(study.decisions)[name]
+            search = (
+                f" Successive halving: {len(study.pruned_in(points))} of {len(points)} points "
+                f"pruned; the search trained {done:,} epochs, against {grid:,} for the full "
+                f"grid ({grid / max(done, 1):.1f}x fewer). Pruned points are listed, never in "
+                "a verdict."
+            )
+            rungs = (
+                None if folder is None else Path(folder) / layout.RUNGS_FIGURE.format(sweep=name)
+            )
+            if rungs is not None and rungs.exists():
+                figure += _image(rungs, f"rungs of {name}")
+        parts.append(
+            f"<h3>Sweep {escape(name)}</h3><p>{len(points)} points.{search}{best}</p>{figure}"
+        )
     return "<h2>Sweeps</h2>" + "".join(parts) if parts else ""

@@ -137,6 +137,10 @@ class StudyResults:
         """Halving points pruned, by the rung they were pruned at: shown, never in a verdict."""
         return pruned(self.decisions)
 
+    def pruned_in(self, points) -> list[str]:
+        """Those of `points` (variants) that a halving rung pruned."""
+        return [point for point in points if point in self.pruned]
+
     @cached_property
     def in_verdict(self) -> list[str]:
         """The runs the verdict compares: every run but those of pruned points."""

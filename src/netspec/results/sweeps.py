@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from netspec import layout
 from netspec.results.canvas import DEFAULTS, plain, pyplot
 from netspec.results.metrics import selected_val_accuracy
 from netspec.results.study import Run
@@ -156,14 +157,65 @@ def _heatmap(fig, axis, runs: list[Run], fields: list[str]) -> None:
     fig.colorbar(image, ax=axis)
 
 
+def rung_figure(name: str, runs: list[Run], path: str | Path, settings: dict | None = None):
+    """A halving sweep's rungs: each point's selection metric (training.select) against epochs,
+    the mean over its seeds, from the history of the last rung it reached (it holds every epoch
+    since the first); points pruned before the last rung in grey, the rungs' epochs dotted."""
+    settings = {**DEFAULTS, **(settings or {})}
+    select = runs[0].history.get("selected_by", "val_accuracy")
+    epochs = runs[0].info["rung_epochs"]
+    curves: dict[str, list[list[float]]] = {}
+    reached: dict[str, int] = {}
+    for run in runs:
+        values = run.history.get("metrics", {}).get(select) or []
+        curves.setdefault(run.info["variant"], []).append(values)
+        reached[run.info["variant"]] = run.info["rung"]
+    plt = pyplot()
+    from matplotlib.ticker import MaxNLocator
+
+    fig, axis = plt.subplots(figsize=(settings["width"], settings["height"]))
+    for rung_epochs in epochs:
+        axis.axvline(rung_epochs, color="#bbbbbb", linestyle=":", linewidth=1)
+    finished = [p for p in curves if reached[p] == len(epochs) - 1]
+    colours = plt.get_cmap("tab10")
+    for point, seeds in sorted(curves.items(), key=lambda item: item[0] in finished):
+        length = min(len(values) for values in seeds)
+        if not length:
+            continue
+        mean = np.mean([values[:length] for values in seeds], axis=0)
+        xs = list(range(1, length + 1))
+        if point in finished:
+            index = finished.index(point)
+            axis.plot(xs, mean, color=colours(index % 10), linewidth=2, label=plain(point))
+        else:
+            axis.plot(xs, mean, color="#999999", linewidth=1, alpha=0.7, marker="o", markersize=3)
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_xlabel("epoch (rungs dotted)")
+    axis.set_ylabel(f"{select}, mean over seeds")
+    if finished:
+        axis.legend(fontsize="small", loc="best")
+    pruned = len(curves) - len(finished)
+    fig.suptitle(plain(f"Halving {name}: {pruned} of {len(curves)} points pruned (grey)"))
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=settings["dpi"])
+    plt.close(fig)
+
+
 def sweep_plots(runs: tuple[Run, ...], folder: str | Path, settings: dict | None = None) -> list:
-    """Every sweep's figure into `folder` ({sweep}.png); the folder holds nothing else."""
+    """Every sweep's figure into `folder` ({sweep}.png, and {sweep}-rungs.png for a halving
+    sweep); the folder holds nothing else."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     sweeps = sweeps_of(runs)
+    halving = {name for name, members in sweeps.items() if "rung" in members[0].info}
+    wanted = {f"{name}.png" for name in sweeps}
+    wanted |= {layout.RUNGS_FIGURE.format(sweep=name) for name in halving}
     for stale in folder.iterdir():
-        if stale.stem not in sweeps:
+        if stale.name not in wanted:
             stale.unlink()
     for name, members in sweeps.items():
         sweep_figure(name, members, folder / f"{name}.png", settings)
+        if name in halving:
+            rung_figure(name, members, folder / layout.RUNGS_FIGURE.format(sweep=name), settings)
     return list(sweeps)

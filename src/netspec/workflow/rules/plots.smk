@@ -49,6 +49,12 @@ rule plots:
             for n in shown_now()
             if EXPERIMENTS[n].point
         },
+        # each halving run's rung (the last its point reached) and its search's rung epochs
+        rungs=lambda wildcards: {
+            n: [EXPERIMENTS[n].rung, list(SEARCHES[EXPERIMENTS[n].spec_id].epochs)]
+            for n in shown_now()
+            if EXPERIMENTS[n].rung is not None
+        },
         settings=config["plots"],
         cache=f"{OUT}/.cache/curves",
     script:

@@ -10,6 +10,7 @@ sm = snakemake  # noqa: F821 - injected by Snakemake
 redirect_output(sm.log[0])
 with job_errors():
     points = sm.params.points  # sweep points: id -> [the sweep's id, the point's values]
+    rungs = sm.params.rungs  # halving runs: id -> [the rung it reached, every rung's epochs]
     runs = tuple(
         Run(name, Path(history).parent, description, given)
         for name, history, description, variant in zip(
@@ -22,6 +23,7 @@ with job_errors():
         for given in [
             {"variant": variant}
             | ({"sweep": points[name][0], "point": points[name][1]} if name in points else {})
+            | ({"rung": rungs[name][0], "rung_epochs": rungs[name][1]} if name in rungs else {})
         ]
     )
     figures = Figures(
