@@ -55,6 +55,18 @@ SPECS["_base.json"]["training"]["deterministic"] = True
 SPECS["beta.json"]["training"]["deterministic"] = True
 SPECS["alpha.json"]["resources"] = {"threads": 1}
 SPECS["beta.json"]["resources"] = {"threads": 2, "runtime": 7}
+# The cluster study adds a halving search (one seed: run ids POINT.rR), rung by rung through the
+# checkpoints on SLURM: the same decisions and histories as the same study run locally.
+SEARCH = {
+    **{k: v for k, v in TINY_SPECS["_base.json"].items() if k != "training"},
+    "data": {**TINY_SPECS["_base.json"]["data"], "validation": 0.25},
+    "training": {"epochs": 3, "batch_size": 50, "seed": 0, "deterministic": True},
+    "sweep": {
+        "grid": {"optimizer.learning_rate": [0.003, 0.03, 0.3]},
+        "halving": {"eta": 3, "min_epochs": 1},
+    },
+}
+STUDY = {**SPECS, "search.json": SEARCH}
 
 
 def snakemake(folder: Path, *args: str, limit: int = 420) -> subprocess.CompletedProcess:
@@ -185,7 +197,7 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def slurm_study(cluster, tmp_path_factory):
-    folder = write_study(tmp_path_factory.mktemp("slurm-study"), SPECS)
+    folder = write_study(tmp_path_factory.mktemp("slurm-study"), STUDY)
     result = snakemake(folder, "--profile", PROFILE)
     assert result.returncode == 0, result.stderr[-4000:]
     return folder
@@ -204,14 +216,29 @@ def test_training_jobs_run_under_slurm_with_the_specs_cpus(slurm_study):
         ).stdout
         assert f"NumCPUs={threads} " in job and "JobState=COMPLETED" in job
     assert (slurm_study / "outputs/report/index.html").stat().st_size > 10_000
+    # the halving search: rung 1 trained the point rung 0's decision promoted, continuing
+    decisions = _decisions(slurm_study)
+    assert len(decisions) == 2 and len(decisions[0]["promoted"]) == 1
+    (survivor,) = decisions[0]["promoted"]
+    trained = {f.parent.name for f in (slurm_study / "outputs").glob("search-*/history.json")}
+    assert trained == {f"{p}.r0" for p in decisions[0]["ranking"]} | {f"{survivor}.r1"}
+    run = json.loads((slurm_study / f"outputs/{survivor}.r1/run.json").read_text())
+    assert run["slurm"]["job_id"].isdigit() and run["resumed_from_epoch"] == 1
     assert "alpha" in (slurm_study / "outputs/report/results.csv").read_text()
 
 
+def _decisions(folder: Path) -> list[dict]:
+    return [json.loads(f.read_text()) for f in sorted(folder.glob("outputs/halving/*/*.json"))]
+
+
 def test_local_and_slurm_give_the_same_history(slurm_study, tmp_path):
-    local = write_study(tmp_path, SPECS)
+    local = write_study(tmp_path, STUDY)
     result = snakemake(local, "--profile", str(ROOT / "profiles/local"), "--cores", "2")
     assert result.returncode == 0, result.stderr[-3000:]
-    for name in ("alpha", "beta"):
+    assert _decisions(local) == _decisions(slurm_study)  # the same survivors, rung by rung
+    runs = {f.parent.name for f in (local / "outputs").glob("*/history.json")}
+    assert runs == {f.parent.name for f in (slurm_study / "outputs").glob("*/history.json")}
+    for name in sorted(runs):
         cluster_history = json.loads((slurm_study / f"outputs/{name}/history.json").read_text())
         local_history = json.loads((local / f"outputs/{name}/history.json").read_text())
         assert cluster_history["metrics"] == local_history["metrics"]
@@ -268,37 +295,3 @@ def test_scancel_of_a_training_job_is_retried_and_resumes_to_the_same_history(cl
         assert cluster_file[key] == local_file[key]
     again = snakemake(folder, "--profile", PROFILE, "-n")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
-
-
-def test_a_halving_study_runs_through_the_slurm_profile_as_it_does_locally(cluster, tmp_path):
-    """Rung by rung through the checkpoints on SLURM: the same decisions and histories as the
-    same study run locally (deterministic)."""
-    search = {
-        **{k: v for k, v in TINY_SPECS["_base.json"].items() if k != "training"},
-        "data": {**TINY_SPECS["_base.json"]["data"], "validation": 0.25},
-        "training": {"epochs": 3, "batch_size": 50, "seed": 0, "deterministic": True},
-        "sweep": {
-            "grid": {"optimizer.learning_rate": [0.003, 0.03, 0.3]},
-            "halving": {"eta": 3, "min_epochs": 1},
-        },
-    }
-    found = {}
-    for where, profile in (("local", "profiles/local"), ("cluster", "profiles/slurm")):
-        folder = write_study(tmp_path / where, {"search.json": search}, TINY_CONFIG)
-        extra = ("--cores", "2") if where == "local" else ()
-        result = snakemake(folder, "--profile", str(ROOT / profile), *extra)
-        assert result.returncode == 0, result.stderr[-4000:]
-        out = folder / "outputs"
-        decisions = [json.loads(f.read_text()) for f in sorted(out.glob("halving/*/rung-*.json"))]
-        histories = {
-            f.parent.name: json.loads(f.read_text())["metrics"] for f in out.glob("*/history.json")
-        }
-        found[where] = decisions, histories
-    decisions, histories = found["cluster"]
-    assert len(decisions) == 2 and len(decisions[0]["promoted"]) == 1
-    (survivor,) = decisions[0]["promoted"]
-    # one seed (training.seed): run ids without a seed part, POINT.rR
-    assert set(histories) == {f"{p}.r0" for p in decisions[0]["ranking"]} | {f"{survivor}.r1"}
-    run = json.loads((tmp_path / f"cluster/outputs/{survivor}.r1/run.json").read_text())
-    assert run["slurm"]["job_id"].isdigit() and run["resumed_from_epoch"] == 1
-    assert found["cluster"] == found["local"]
