@@ -21,6 +21,7 @@ from workflow_helpers import (
 )
 
 from netspec.cli import main
+from netspec.errors import SpecError
 from netspec.halving import Search, decide, searches
 from netspec.spec.compile import compile_run
 from netspec.spec.study import load_study
@@ -173,7 +174,9 @@ def test_a_halving_study_trains_rung_by_rung_and_a_rerun_plans_nothing(tmp_path)
     # the page: the rung figure, and the epochs spent against the full grid's
     assert (out / "plots/sweeps/search-rungs.png").stat().st_size > 1000
     page = " ".join((out / "report/index.html").read_text().split())
-    assert "6 of 9 points pruned; the search trained 30 epochs, against 54 for the full grid" in page
+    assert (
+        "6 of 9 points pruned; the search trained 30 epochs, against 54 for the full grid" in page
+    )
     assert "rungs of search" in page  # the rung figure's alt text
     # pruned points are listed as pruned, never in the top group
     with open(out / "report/results.csv", encoding="utf-8") as handle:
@@ -253,4 +256,64 @@ def test_survivors_and_histories_do_not_depend_on_cores_or_an_interruption_in_ru
     log = (folder / f"outputs/{survivor}-s0.r1/train.log").read_text()
     assert int(log.split("resumed after epoch ")[-1].split()[0]) >= 4
     assert _decisions_and_histories(folder) == expected
+    assert planned(folder) == set()
+
+
+CONFIRMED = {
+    **SEARCH,
+    "training": {"epochs": 3, "batch_size": 50, "seeds": [0, 1], "deterministic": True},
+    "sweep": {
+        "grid": {"optimizer.learning_rate": [0.003, 0.03, 0.3]},
+        "halving": {"eta": 3, "min_epochs": 1, "confirm": [7, 8]},
+    },
+}
+
+
+def test_confirmation_runs_are_fresh_seeds_at_max_epochs_and_may_not_reuse_a_seed(tmp_path):
+    write_study(tmp_path, {"search.json": CONFIRMED})
+    experiments = load_study(tmp_path / "specs")
+    run = experiments["search-learning_rate-0.03-c7"]
+    assert run.confirms and run.rung is None and run.variant_id == "search-learning_rate-0.03"
+    assert run.spec["training"]["seed"] == 7 and run.spec["training"]["epochs"] == 3
+    (search,) = searches(experiments).values()
+    assert search.confirm["search-learning_rate-0.03"] == (
+        "search-learning_rate-0.03-c7",
+        "search-learning_rate-0.03-c8",
+    )
+    again = json.loads(json.dumps(CONFIRMED))
+    again["sweep"]["halving"]["confirm"] = [1, 9]
+    spec = write_study(tmp_path / "again", {"again.json": again}) / "specs/again.json"
+    with pytest.raises(SpecError, match=r"expected fresh seeds, none of training.seeds"):
+        compile_run(spec, "again-learning_rate-0.03-c9")
+
+
+@pytest.mark.slow
+def test_a_confirmed_search_judges_its_survivors_on_the_fresh_seeds_only(tmp_path):
+    folder = write_study(tmp_path, {"search.json": CONFIRMED}, TINY_CONFIG)
+    result = snakemake(folder, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-4000:]
+    out = folder / "outputs"
+    (survivor,) = json.loads((out / "halving/search/rung-0.json").read_text())["promoted"]
+    for seed in (7, 8):  # from scratch, the last rung's epochs, the fresh seed
+        record = json.loads((out / f"{survivor}-c{seed}/run.json").read_text())
+        assert record["confirmation"] and record["seed"] == seed
+        assert not record.get("resumed_from_epoch")
+        history = json.loads((out / f"{survivor}-c{seed}/history.json").read_text())
+        assert len(history["metrics"]["loss"]) == 3
+    assert not list(out.glob("*-c*")) or {f.name for f in out.glob("*-c*")} == {
+        f"{survivor}-c7",
+        f"{survivor}-c8",
+    }  # only the survivor is confirmed
+    with open(out / "report/results.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    mine = [r for r in rows if r["kind"] == "variant" and r["variant"] == survivor]
+    assert len(mine) == 1 and mine[0]["n"] == "2"  # the confirmation runs, not its selection's
+    confirming = [r for r in rows if r["kind"] == "run" and r["variant"] == survivor]
+    selection = {r["experiment"] for r in confirming if r["status"].startswith("selection run")}
+    assert selection == {f"{survivor}-s0.r1", f"{survivor}-s1.r1"}
+    accuracies = [
+        json.loads((out / f"{survivor}-c{seed}/metrics.json").read_text())["test_accuracy"]
+        for seed in (7, 8)
+    ]
+    assert float(mine[0]["test_accuracy"]) == pytest.approx(sum(accuracies) / 2)
     assert planned(folder) == set()

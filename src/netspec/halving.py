@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from netspec.results.scores import facts
@@ -35,6 +35,8 @@ class Search:
     epochs: tuple[int, ...]  # each rung's epochs
     eta: int
     select: str  # training.select: the metric a rung ranks by
+    # point -> its confirmation runs (sweep.halving.confirm): trained once it enters the last rung
+    confirm: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def last(self) -> int:
@@ -89,13 +91,24 @@ def plan_text(search: Search) -> str:
         f"At most {most:,} epochs in all, against {grid:,} for the full grid "
         f"({grid / max(most, 1):.1f}x fewer); a point stopped early trains no further."
     )
+    if search.confirm:
+        seeds = len(next(iter(search.confirm.values())))
+        text += (
+            f" Then the last rung's {counts[-1]} point(s) train again on {seeds} fresh seed(s) to "
+            f"{search.epochs[-1]} epochs ({counts[-1] * seeds * search.epochs[-1]:,} epochs "
+            "more): the verdict uses only those runs."
+        )
     return textwrap.fill(text, 100)
 
 
 def searches(experiments) -> dict[str, Search]:
     """The study's halving sweeps, from its compiled runs (netspec.spec.study.load_study)."""
     found: dict[str, dict] = {}
+    confirming: dict[str, dict[str, list[str]]] = {}
     for experiment in experiments.values():
+        if experiment.confirms:
+            points = confirming.setdefault(experiment.spec_id, {})
+            points.setdefault(experiment.variant_id, []).append(experiment.id)
         if experiment.rung is None:
             continue
         search = found.setdefault(
@@ -114,6 +127,7 @@ def searches(experiments) -> dict[str, Search]:
             tuple(search["epochs"][rung] for rung in sorted(search["epochs"])),
             search["halving"].get("eta", 3),
             search["spec"]["training"]["select"],
+            {point: tuple(runs) for point, runs in confirming.get(sweep, {}).items()},
         )
         for sweep, search in found.items()
     }

@@ -69,6 +69,7 @@ class Run:
             "point": point,
             "rung": record.get("rung"),
             "run": record.get("run") or self.id,  # the run across its rungs
+            "confirmation": bool(record.get("confirmation")),  # on a fresh seed: halving.confirm
             "seed": record.get("seed"),
             "description": (
                 record.get("description", "") if self.description is None else self.description
@@ -142,9 +143,26 @@ class StudyResults:
         return [point for point in points if point in self.pruned]
 
     @cached_property
+    def selection(self) -> set[str]:
+        """The rung runs of the points a confirmation trained again on fresh seeds
+        (sweep.halving.confirm): they chose those points, so they are optimistic and shown
+        apart, never in a verdict or a variant's scores; the confirmation runs are."""
+        confirmed = {run.info["variant"] for run in self.runs if run.info["confirmation"]}
+        return {
+            run.id
+            for run in self.runs
+            if run.info["rung"] is not None and run.info["variant"] in confirmed
+        }
+
+    @cached_property
     def in_verdict(self) -> list[str]:
-        """The runs the verdict compares: every run but those of pruned points."""
-        return [run.id for run in self.runs if run.info["variant"] not in self.pruned]
+        """The runs the verdict compares: every run but those of pruned points, and but the
+        selection runs of confirmed ones."""
+        return [
+            run.id
+            for run in self.runs
+            if run.info["variant"] not in self.pruned and run.id not in self.selection
+        ]
 
     @cached_property
     def by_id(self) -> dict[str, Run]:
@@ -168,13 +186,16 @@ class StudyResults:
         rest, the latest pruned first (their scores are of fewer epochs)."""
         kept = set(self.in_verdict)
         ranked = rank({n: m for n, m in self.metrics.items() if n in kept})
-        cut = [n for n in rank(self.metrics) if n not in kept]
-        return ranked + sorted(cut, key=lambda n: -self.pruned[self.infos[n]["variant"]])
+        cut = [n for n in rank(self.metrics) if n not in kept and n not in self.selection]
+        chose = [n for n in rank(self.metrics) if n in self.selection]
+        return ranked + chose + sorted(cut, key=lambda n: -self.pruned[self.infos[n]["variant"]])
 
     @cached_property
     def scores(self) -> list[VariantScore]:
         """The variants over their seeds, best first; pruned halving points last, as in order."""
-        found = variant_scores(self.metrics, self.infos)
+        found = variant_scores(
+            {n: m for n, m in self.metrics.items() if n not in self.selection}, self.infos
+        )
         return [s for s in found if s.variant not in self.pruned] + sorted(
             (s for s in found if s.variant in self.pruned), key=lambda s: -self.pruned[s.variant]
         )
@@ -203,6 +224,8 @@ class StudyResults:
         variant = self.infos[name]["variant"]
         if variant in self.pruned:
             return f"pruned at rung {self.pruned[variant]}"
+        if name in self.selection:
+            return "selection run (optimistic): confirmed on fresh seeds"
         return None
 
 

@@ -162,6 +162,7 @@ def rung_figure(name: str, runs: list[Run], path: str | Path, settings: dict | N
     the mean over its seeds, from the history of the last rung it reached (it holds every epoch
     since the first); points pruned before the last rung in grey, the rungs' epochs dotted."""
     settings = {**DEFAULTS, **(settings or {})}
+    runs = [run for run in runs if "rung" in run.info]  # not the confirmation runs
     select = runs[0].history.get("selected_by", "val_accuracy")
     epochs = runs[0].info["rung_epochs"]
     curves: dict[str, list[list[float]]] = {}
@@ -208,7 +209,7 @@ def sweep_plots(runs: tuple[Run, ...], folder: str | Path, settings: dict | None
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     sweeps = sweeps_of(runs)
-    halving = {name for name, members in sweeps.items() if "rung" in members[0].info}
+    halving = {name for name, members in sweeps.items() if any("rung" in r.info for r in members)}
     wanted = {f"{name}.png" for name in sweeps}
     wanted |= {layout.RUNGS_FIGURE.format(sweep=name) for name in halving}
     for stale in folder.iterdir():

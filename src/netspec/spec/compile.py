@@ -95,6 +95,14 @@ def _compile_point(path: Path, resolved: Resolved, point: sweep.Point, problems=
     if blamed:
         raise SpecError(blamed)
     halving = resolved.data["sweep"].get("halving") or {}
+    seeds = experiment.spec["training"].get("seeds") or [experiment.spec["training"]["seed"]]
+    again = sorted(set(halving.get("confirm") or ()) & set(seeds))
+    if again:
+        raise SpecError.one(
+            display(path),
+            ("sweep", "halving", "confirm"),
+            f"expected fresh seeds, none of training.seeds {seeds}; received {again} again",
+        )
     return dataclasses.replace(experiment, id=point.id, point=point.values, halving=halving)
 
 

@@ -19,6 +19,7 @@ from netspec.spec.sweep import RUNG_SUFFIX, rungs
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")  # a spec file's name
 # A run's id: a spec's id, a sweep point's values (`lr-learning_rate-0.01`), `-sSEED`
 RUN_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]*")
+CONFIRM_PART = "-c"  # a halving point's confirmation run: POINT-cSEED (sweep.halving.confirm)
 # Bump when the meaning of a canonical form changes (it is part of every training's identity).
 CANONICAL_VERSION = 1
 
@@ -83,6 +84,11 @@ class Experiment:
         del canonical["training"]["epochs"]
         text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def confirms(self) -> bool:
+        """Whether this is a confirmation run of a halving point (fresh seed, no rung)."""
+        return bool(self.halving) and self.rung is None
 
     @property
     def run_id(self) -> str:
@@ -173,6 +179,18 @@ def expand(experiment: Experiment) -> list[Experiment]:
     if not experiment.halving:
         return runs
     epochs = rungs(experiment.halving, experiment.spec["training"]["epochs"])
+    confirming = []  # the confirmation runs: fresh seeds, from scratch to the last rung's epochs
+    for seed in experiment.halving.get("confirm") or ():
+        training = {**experiment.spec["training"], "seed": seed, "epochs": epochs[-1]}
+        training.pop("seeds", None)
+        confirming.append(
+            dataclasses.replace(
+                experiment,
+                id=f"{experiment.id}{CONFIRM_PART}{seed}",
+                spec={**experiment.spec, "training": training},
+                variant=experiment.id,
+            )
+        )
     return [
         dataclasses.replace(
             run,
@@ -183,4 +201,4 @@ def expand(experiment: Experiment) -> list[Experiment]:
         )
         for run in runs
         for rung, count in enumerate(epochs)
-    ]
+    ] + confirming

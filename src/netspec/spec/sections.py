@@ -164,6 +164,17 @@ HALVING = {
             "maximum": 100000,
             "description": "The last rung's epochs (default: training.epochs).",
         },
+        "confirm": {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+            "minItems": 1,
+            "maxItems": 100,
+            "uniqueItems": True,
+            "description": "Fresh seeds (none of training.seeds) to train the points of the "
+            "last rung again on, from scratch to max_epochs (runs POINT-cSEED): the verdict for "
+            "the search then uses only these runs, since the selection runs chose the points "
+            "and are optimistic.",
+        },
     },
 }
 

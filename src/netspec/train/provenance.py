@@ -89,6 +89,7 @@ def what_ran(experiment) -> dict:
         "point": experiment.point,  # a sweep point's values
         "rung": experiment.rung,  # a halving sweep's rung (netspec.halving), else None
         "run": experiment.run_id,  # the run across its rungs (its id, outside halving)
+        "confirmation": experiment.confirms,  # a halving point's run on a fresh seed
         "spec_file": str(experiment.file),
         "chain": [str(p) for p in experiment.chain],
         "description": experiment.spec.get("description", ""),

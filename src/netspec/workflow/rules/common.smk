@@ -54,7 +54,8 @@ except SpecError as error:
         f"{plural(len(error.problems), 'problem')} in the specs; nothing was run:\n{error}"
     ) from None
 SEARCHES = searches(EXPERIMENTS)  # halving sweeps: their rung runs are planned rung by rung
-IDS = [n for n, e in EXPERIMENTS.items() if e.rung is None]  # the rest, sorted by id
+# the rest, sorted by id (a halving point's confirmation runs wait for its last rung: shown_runs)
+IDS = [n for n, e in EXPERIMENTS.items() if e.rung is None and not e.confirms]
 if not EXPERIMENTS:
     raise WorkflowError(
         f"no experiments in {SPECS}/ (add a spec: netspec new NAME --from ...)"
@@ -156,6 +157,10 @@ def shown_runs():
                 break
             last.update((point, rung) for point in points)
         runs += [search.run_at(run, last[p]) for p in search.points for run in search.runs[p]]
+        # confirmation runs (sweep.halving.confirm): the points that entered the last rung
+        runs += [
+            run for p in search.points if last[p] == search.last for run in search.confirm.get(p, ())
+        ]
     return runs
 
 
