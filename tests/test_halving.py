@@ -206,6 +206,20 @@ def test_a_halving_study_trains_rung_by_rung_and_a_rerun_plans_nothing(tmp_path)
     }  # not "new": the search will not train them
     assert {state for state in states.values()} == {"done", "pruned"}
     assert planned(folder) == set()
+    # eta 9: the same rungs, one point promoted. Nothing retrains; the two points no longer
+    # promoted keep their rung-1 files, and the page says they left the search
+    wider = json.loads(json.dumps(SEARCH))
+    wider["sweep"]["halving"]["eta"] = 9
+    (folder / "specs/search.json").write_text(json.dumps(wider))
+    again = snakemake(folder, "--cores", "2")
+    assert again.returncode == 0, again.stderr[-4000:]
+    trained_once = [out / f"{run}.r1/train.log" for run in search.runs[order[0]]]
+    assert all(log.read_text().count("--- ") == 1 for log in trained_once)  # not retrained
+    page = " ".join((out / "report/index.html").read_text().split())
+    left = [f"{run}.r1" for p in order[1:3] for run in search.runs[p]]
+    assert "4 runs trained earlier left the search" in page
+    assert all(run in page for run in left)
+    assert all((out / run / "metrics.json").exists() for run in left)
 
 
 # Three learning rates, 2 seeds, rungs at 2 and 30 epochs: rung 1 is long enough to interrupt.

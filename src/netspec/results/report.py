@@ -20,6 +20,7 @@ from netspec.results.study import StudyResults
 from netspec.results.table import write_csv
 from netspec.results.variants import variants_table
 from netspec.results.verdict import accuracy_interval, study_verdict
+from netspec.spec.sweep import of_point
 
 # Past this many experiments the page links the rest of the curves instead of embedding them:
 # each embedded curve is tens of kB of base64, and a page of thousands would not open.
@@ -319,6 +320,13 @@ def _sweeps(study: StudyResults) -> str:
                 f"grid ({grid / max(done, 1):.1f}x fewer). Pruned points are listed, never in "
                 "a verdict."
             )
+            gone = [run for run in study.left if any(of_point(run, p) for p in points)]
+            if gone:
+                search += (
+                    f" {plural(len(gone), 'run')} trained earlier left the search (the decisions "
+                    f"no longer take their points that far; their files are kept): "
+                    f"{escape(', '.join(gone))}."
+                )
             rungs = (
                 None if folder is None else Path(folder) / layout.RUNGS_FIGURE.format(sweep=name)
             )

@@ -132,6 +132,7 @@ class StudyResults:
     figures: Figures | None = None
     verdict_settings: dict = field(default_factory=dict)  # config `verdict`
     decisions: tuple[dict, ...] = ()  # halving sweeps' rung decisions (netspec.halving)
+    left: tuple[str, ...] = ()  # halving rung runs trained earlier that left the search since
 
     @cached_property
     def pruned(self) -> dict[str, int]:

@@ -145,17 +145,43 @@ def previous_rung_state(run):
     return f"{OUT}/{search.run_at(experiment.run_id, experiment.rung - 1)}/{layout.RUNG_PROGRESS}"
 
 
+def reached(sweep):
+    """Each point of a halving sweep -> the last rung it entered (where it was pruned, or
+    finished)."""
+    last = {}
+    for rung in range(SEARCHES[sweep].last + 1):
+        points = entering(sweep, rung)
+        if not points:
+            break
+        last.update((point, rung) for point in points)
+    return last
+
+
+def left_search():
+    """Rung runs trained earlier that the decisions now take no point to (more points, another
+    max_epochs): their files are kept and the report says so. A params function."""
+    found = []
+    try:
+        for sweep, search in SEARCHES.items():
+            last = reached(sweep)
+            found += [
+                search.run_at(run, rung)
+                for point in search.points
+                for run in search.runs[point]
+                for rung in range(last[point] + 1, search.last + 1)
+                if os.path.exists(f"{OUT}/{search.run_at(run, rung)}/{layout.METRICS}")
+            ]
+    except IncompleteCheckpointException:
+        pass
+    return found
+
+
 def shown_runs():
     """The runs the study shows: every run outside halving, and each halving run at the last
     rung its point entered (where it was pruned, or finished)."""
     runs = list(IDS)
     for sweep, search in SEARCHES.items():
-        last = {}
-        for rung in range(search.last + 1):
-            points = entering(sweep, rung)
-            if not points:
-                break
-            last.update((point, rung) for point in points)
+        last = reached(sweep)
         runs += [search.run_at(run, last[p]) for p in search.points for run in search.runs[p]]
         # confirmation runs (sweep.halving.confirm): the points that entered the last rung
         runs += [

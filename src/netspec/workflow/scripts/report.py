@@ -18,5 +18,7 @@ with job_errors():
     curves = Path(sm.input.curves)
     figures = Figures(curves, Path(sm.input.comparison), Path(sm.input.bars), Path(sm.input.sweeps))
     decisions = tuple(read_decision(path) for path in sm.input.decisions)
-    study = StudyResults(sm.params.title, runs, figures, sm.params.verdict, decisions)
+    study = StudyResults(
+        sm.params.title, runs, figures, sm.params.verdict, decisions, tuple(sm.params.left)
+    )
     write_report(study, sm.output.html, sm.output.csv)
