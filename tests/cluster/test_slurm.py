@@ -264,7 +264,7 @@ def test_scancel_of_a_training_job_is_retried_and_resumes_to_the_same_history(cl
     """scancel of a job mid-training (SIGTERM, then SIGKILL: what its time limit does too)
     keeps its resume state; the profile's retry resumes it at its last finished epoch, to the
     history of a run never interrupted, in the same snakemake invocation."""
-    specs = {"gamma.json": RESUMABLE}
+    specs = {"gamma.json": {**RESUMABLE, "training": {**RESUMABLE["training"], "epochs": 15}}}
     local = write_study(tmp_path / "local", specs, TINY_CONFIG)
     result = snakemake(local, "--profile", str(ROOT / "profiles/local"), "--cores", "1")
     assert result.returncode == 0, result.stderr[-3000:]
