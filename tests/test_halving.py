@@ -220,6 +220,21 @@ def test_a_halving_study_trains_rung_by_rung_and_a_rerun_plans_nothing(tmp_path)
     assert "4 runs trained earlier left the search" in page
     assert all(run in page for run in left)
     assert all((out / run / "metrics.json").exists() for run in left)
+    # a higher max_epochs (training.epochs 9; with eta 9 the rungs are 1 and 9): only the
+    # survivor's last-rung runs train again, to 9 epochs, continuing from rung 0's kept state
+    wider["training"]["epochs"] = 9
+    (folder / "specs/search.json").write_text(json.dumps(wider))
+    stamps = {f.parent.name: f.stat().st_mtime_ns for f in out.glob("*/metrics.json")}
+    again = snakemake(folder, "--cores", "2")
+    assert again.returncode == 0, again.stderr[-4000:]
+    changed = {f.parent.name for f in out.glob("*/metrics.json")}
+    changed = {n for n in changed if (out / n / "metrics.json").stat().st_mtime_ns != stamps.get(n)}
+    assert changed == {f"{run}.r1" for run in search.runs[order[0]]}
+    for run in changed:
+        log = (out / run / "train.log").read_text()
+        assert "continuing after epoch 1" in log.split("--- ")[-1]
+        history = json.loads((out / run / "history.json").read_text())["metrics"]
+        assert len(history["loss"]) == 9
 
 
 # Three learning rates, 2 seeds, rungs at 2 and 30 epochs: rung 1 is long enough to interrupt.
@@ -330,4 +345,16 @@ def test_a_confirmed_search_judges_its_survivors_on_the_fresh_seeds_only(tmp_pat
         for seed in (7, 8)
     ]
     assert float(mine[0]["test_accuracy"]) == pytest.approx(sum(accuracies) / 2)
+    assert planned(folder) == set()
+    # a higher max_epochs adds a rung (1, 3, 9): the last rung's decision, final before, now
+    # promotes, and the new rung continues from the old last rung's kept state
+    longer = json.loads(json.dumps(CONFIRMED))
+    longer["training"]["epochs"] = 9
+    (folder / "specs/search.json").write_text(json.dumps(longer))
+    result = snakemake(folder, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-4000:]
+    (going,) = json.loads((out / "halving/search/rung-1.json").read_text())["promoted"]
+    for seed in (0, 1):
+        log = (out / f"{going}-s{seed}.r2/train.log").read_text()
+        assert "continuing after epoch 3" in log
     assert planned(folder) == set()

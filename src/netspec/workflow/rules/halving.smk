@@ -19,6 +19,8 @@ checkpoint rung:
         entering=lambda w: entering(w.sweep, int(w.rung)),
         epochs=lambda w: SEARCHES[w.sweep].epochs[int(w.rung)],
         eta=lambda w: SEARCHES[w.sweep].eta,
+        # every rung's epochs: a new last rung (a higher max_epochs) makes this one promote
+        rungs=lambda w: list(SEARCHES[w.sweep].epochs),
     wildcard_constraints:
         rung="[0-9]+",
     script:
