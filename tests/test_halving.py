@@ -178,6 +178,7 @@ def test_a_halving_study_trains_rung_by_rung_and_a_rerun_plans_nothing(tmp_path)
         "6 of 9 points pruned; the search trained 30 epochs, against 54 for the full grid" in page
     )
     assert "rungs of search" in page  # the rung figure's alt text
+    assert page.count("(pruned at rung 0)") >= 6  # the variants' table and the run leaderboard
     # pruned points are listed as pruned, never in the top group
     with open(out / "report/results.csv", encoding="utf-8") as handle:
         rows = [row for row in csv.DictReader(handle) if row["kind"] == "variant"]
@@ -346,6 +347,17 @@ def test_a_confirmed_search_judges_its_survivors_on_the_fresh_seeds_only(tmp_pat
     ]
     assert float(mine[0]["test_accuracy"]) == pytest.approx(sum(accuracies) / 2)
     assert planned(folder) == set()
+    page = " ".join((out / "report/index.html").read_text().split())
+    assert "(selection run (optimistic): confirmed on fresh seeds)" in page
+    assert "measured on the fresh seeds of its confirmation runs" in page
+    status = subprocess.run(
+        [sys.executable, "-m", "netspec", "status", "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+    )
+    states = {row["run"]: row["state"] for row in json.loads(status.stdout)}
+    assert set(states.values()) == {"done", "pruned"}  # unconfirmed points' -cS runs: pruned
     # a higher max_epochs adds a rung (1, 3, 9): the last rung's decision, final before, now
     # promotes, and the new rung continues from the old last rung's kept state
     longer = json.loads(json.dumps(CONFIRMED))

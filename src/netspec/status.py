@@ -84,7 +84,8 @@ def study_status(experiments: dict[str, Experiment], outputs: str | Path) -> lis
     cut = pruned(decisions_in(outputs))  # point -> the rung that did not promote it
     found = [
         RunStatus(name, "pruned", [f"pruned at rung {cut[e.variant_id]}: not trained further"])
-        if e.rung is not None and e.variant_id in cut and e.rung > cut[e.variant_id]
+        if e.variant_id in cut
+        and (e.confirms or (e.rung is not None and e.rung > cut[e.variant_id]))
         else run_status(e, outputs / name)
         for name, e in experiments.items()
     ]

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 from netspec import layout
-from netspec.halving import decisions_in
+from netspec.halving import decisions_in, pruned
 from netspec.results.answer import terminal_line
 from netspec.results.scores import SCORES as DECLARED
 from netspec.results.scores import extra
@@ -35,16 +35,20 @@ def finished_study(
         and (folder / layout.RUN).is_file()
         and (keep is None or folder.name in keep)
     ]
-    # a halving run at its furthest rung only (the earlier rungs are the way there)
+    # a halving run at the last rung the decisions take its point to (the earlier rungs are
+    # the way there; later ones, trained before the search changed, have left it), and the
+    # confirmation runs of the points that were not pruned
+    decisions = tuple(decisions_in(outputs))
+    cut = pruned(decisions)
     furthest: dict[str, Run] = {}
     for run in found:
-        lineage, rung = run.info["run"], run.info["rung"] or 0
+        lineage, rung, point = run.info["run"], run.info["rung"] or 0, run.info["variant"]
+        if point in cut and (run.info["confirmation"] or rung > cut[point]):
+            continue
         if lineage not in furthest or rung > (furthest[lineage].info["rung"] or 0):
             furthest[lineage] = run
     runs = tuple(sorted(furthest.values(), key=lambda run: run.id))
-    return StudyResults(
-        "", runs, verdict_settings=verdict or {}, decisions=tuple(decisions_in(outputs))
-    )
+    return StudyResults("", runs, verdict_settings=verdict or {}, decisions=decisions)
 
 
 def _number(value, digits: int = 4) -> str:

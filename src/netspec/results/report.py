@@ -69,9 +69,9 @@ def _number(value, digits: int = 4) -> str:
     )
 
 
-def _leaderboard(order, metrics, infos, runs, winner: str | None = None) -> str:
+def _leaderboard(order, metrics, infos, runs, winner: str | None = None, status=None) -> str:
     """The runs, ranked; highlighted: the winning variant's runs, or the first run when every
-    variant ran once."""
+    variant ran once. `status(run)`: its standing (pruned, a selection run), shown by its name."""
     best = metrics[order[0]].get("selected_val_accuracy") if order else None
     colours = palette(info.get("variant", name) for name, info in infos.items())
     rows = []
@@ -87,7 +87,7 @@ def _leaderboard(order, metrics, infos, runs, winner: str | None = None) -> str:
             f'<td class="num">{position}</td>'
             f'<td><span class="swatch" style="background:'
             f'{colour(name, infos[name].get("variant"), colours)}"></span>'
-            f'<a href="#{escape(name)}">{escape(name)}</a>{_trouble(m)}</td>'
+            f'<a href="#{escape(name)}">{escape(name)}</a>{_trouble(m)}{_standing(name, status)}</td>'
             f'<td class="num">{_number(m.get("selected_val_accuracy"))}</td>'
             f'<td class="num">{_number(delta)}</td>'
             f'<td class="num">{_number(m.get("selected_epoch"))}</td>'
@@ -107,6 +107,11 @@ def _leaderboard(order, metrics, infos, runs, winner: str | None = None) -> str:
         + "".join(rows)
         + "</tbody></table>"
     )
+
+
+def _standing(name: str, status) -> str:
+    said = status(name) if status is not None else None
+    return f" <span class='muted'>({escape(said)})</span>" if said else ""
 
 
 def _trouble(metrics: dict) -> str:
@@ -228,7 +233,7 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
     found = study.verdict
     headline = answer.headline(found, _selection_words(metrics))
     variants = (
-        f"<h2>Variants, over their seeds</h2>{variants_table(study.scores)}"
+        f"<h2>Variants, over their seeds</h2>{variants_table(study.scores, lambda s: study.status(s.runs[0]))}"
         if study.repeated
         else ""
     )
@@ -256,7 +261,8 @@ def write_report(study: StudyResults, html_path: str | Path, csv_path: str | Pat
         f"<p class='headline' data-top-group='{escape(' '.join(found.group))}'>{headline}</p>"
         f"{_optimism(metrics)}{answer.verdict_section(found)}{variants}"
         f"{_sweeps(study)}"
-        f"<h2>Leaderboard</h2>{_leaderboard(order, metrics, infos, records, found.alone)}"
+        f"<h2>Leaderboard</h2>"
+        f"{_leaderboard(order, metrics, infos, records, found.alone, study.status)}"
         f"{_image(figures.bars, 'best validation accuracy per experiment')}"
         "<h2>Validation curves</h2>"
         f"{_image(figures.comparison, 'validation curves of every experiment')}"
@@ -292,11 +298,16 @@ def _sweeps(study: StudyResults) -> str:
                 f"{escape(path)} = {escape(json.dumps(value))}"
                 for path, value in infos[top.runs[0]]["point"].items()
             )
+            caveat = (
+                "measured on the fresh seeds of its confirmation runs, not the runs that chose it"
+                if infos[top.runs[0]].get("confirmation")
+                else f"<b>optimistic</b>: the best of {len(points)} points on the same "
+                "validation images"
+            )
             best = (
                 f" Best point on mean validation accuracy: <b>{escape(top.variant)}</b> "
                 f"({sets}): {top.validation.mean:.4f} over {top.validation.n} "
-                f"run{'s' if top.validation.n != 1 else ''}, <b>optimistic</b>: the best of "
-                f"{len(points)} points on the same validation images."
+                f"run{'s' if top.validation.n != 1 else ''}, {caveat}."
             )
             mine = {r.seed: r.correct for r in runs if r.variant == top.variant}
             missing = any(correct is None for correct in mine.values())

@@ -216,7 +216,10 @@ def sweep_plots(runs: tuple[Run, ...], folder: str | Path, settings: dict | None
         if stale.name not in wanted:
             stale.unlink()
     for name, members in sweeps.items():
-        sweep_figure(name, members, folder / f"{name}.png", settings)
+        # a confirmed point by its confirmation runs only: its selection runs are optimistic
+        confirmed = {r.info["variant"] for r in members if name in halving and "rung" not in r.info}
+        fair = [r for r in members if not ("rung" in r.info and r.info["variant"] in confirmed)]
+        sweep_figure(name, fair, folder / f"{name}.png", settings)
         if name in halving:
             rung_figure(name, members, folder / layout.RUNGS_FIGURE.format(sweep=name), settings)
     return list(sweeps)

@@ -120,9 +120,12 @@ def _cell(value: Spread | None) -> str:
     )
 
 
-def variants_table(scores: list[VariantScore]) -> str:
+def variants_table(scores: list[VariantScore], status=None) -> str:
+    """The variants' table of the page; `status(score)`: a variant's standing (pruned at a
+    halving rung), shown by its name."""
     rows = "".join(
-        f"<tr><td class='num'>{position}</td><td>{escape(s.variant)}</td>"
+        f"<tr><td class='num'>{position}</td><td>{escape(s.variant)}"
+        f"{_standing(status(s) if status else None)}</td>"
         f"<td class='num'>{len(s.runs) - len(s.failed)} of {len(s.runs)}</td>"
         f"<td class='num'>{_cell(s.validation)}</td><td class='num'>{_cell(s.test)}</td>"
         f"<td>{escape(', '.join(s.failed)) or '—'}</td></tr>"
@@ -134,6 +137,10 @@ def variants_table(scores: list[VariantScore]) -> str:
         "Student-t 95% CI)</th>"
         "<th>failed or diverged (left out)</th></tr>" + rows + "</table>"
     )
+
+
+def _standing(said: str | None) -> str:
+    return f" <span class='muted'>({escape(said)})</span>" if said else ""
 
 
 def _same(a: float, b: float) -> bool:

@@ -171,6 +171,13 @@ def left_search():
                 for rung in range(last[point] + 1, search.last + 1)
                 if os.path.exists(f"{OUT}/{search.run_at(run, rung)}/{layout.METRICS}")
             ]
+            found += [  # confirmation runs of points that no longer reach the last rung
+                run
+                for point in search.points
+                if last[point] < search.last
+                for run in search.confirm.get(point, ())
+                if os.path.exists(f"{OUT}/{run}/{layout.METRICS}")
+            ]
     except IncompleteCheckpointException:
         pass
     return found
