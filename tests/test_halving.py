@@ -37,6 +37,23 @@ SEARCH = {
 }
 
 
+def _netspec(folder, *args: str) -> str:
+    """What `netspec ARGS` prints in the study folder."""
+    done = subprocess.run(
+        [sys.executable, "-m", "netspec", *args], capture_output=True, text=True, cwd=folder
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _states(folder) -> dict[str, str]:
+    """Run -> its state, as `netspec status` gives it in the study folder."""
+    return {
+        row["run"]: row["state"]
+        for row in json.loads(_netspec(folder, "status", "--format", "json"))
+    }
+
+
 def test_rungs_and_promotions_follow_the_stated_arithmetic():
     assert rungs({"eta": 3, "min_epochs": 2, "max_epochs": 20}, 99) == [2, 6, 18, 20]
     assert rungs({"min_epochs": 1}, 3) == [1, 3]  # eta 3 by default; max: training.epochs
@@ -185,23 +202,11 @@ def test_a_halving_study_trains_rung_by_rung_and_a_rerun_plans_nothing(tmp_path)
     pruned = {row["variant"] for row in rows if row["status"] == "pruned at rung 0"}
     assert pruned == set(order[3:])
     assert not any(row["top_group"] == "true" for row in rows if row["variant"] in pruned)
-    board = subprocess.run(
-        [sys.executable, "-m", "netspec", "results", "--format", "csv"],
-        capture_output=True,
-        text=True,
-        cwd=folder,
-    )
-    assert board.returncode == 0, board.stderr
-    shown = {row["variant"]: row for row in csv.DictReader(board.stdout.splitlines())}
+    board = _netspec(folder, "results", "--format", "csv")
+    shown = {row["variant"]: row for row in csv.DictReader(board.splitlines())}
     assert {v for v, row in shown.items() if row["left_out"] == "pruned at rung 0"} == pruned
     assert all(shown[p]["n"] == "2" for p in order[:3])  # each seed once, at its last rung
-    status = subprocess.run(
-        [sys.executable, "-m", "netspec", "status", "--format", "json"],
-        capture_output=True,
-        text=True,
-        cwd=folder,
-    )
-    states = {row["run"]: row["state"] for row in json.loads(status.stdout)}
+    states = _states(folder)
     assert {run for run, state in states.items() if state == "pruned"} == {
         f"{run}.r1" for p in order[3:] for run in search.runs[p]
     }  # not "new": the search will not train them
@@ -350,13 +355,7 @@ def test_a_confirmed_search_judges_its_survivors_on_the_fresh_seeds_only(tmp_pat
     page = " ".join((out / "report/index.html").read_text().split())
     assert "(selection run (optimistic): confirmed on fresh seeds)" in page
     assert "measured on the fresh seeds of its confirmation runs" in page
-    status = subprocess.run(
-        [sys.executable, "-m", "netspec", "status", "--format", "json"],
-        capture_output=True,
-        text=True,
-        cwd=folder,
-    )
-    states = {row["run"]: row["state"] for row in json.loads(status.stdout)}
+    states = _states(folder)
     assert set(states.values()) == {"done", "pruned"}  # unconfirmed points' -cS runs: pruned
     # a higher max_epochs adds a rung (1, 3, 9): the last rung's decision, final before, now
     # promotes, and the new rung continues from the old last rung's kept state
