@@ -23,7 +23,7 @@ from workflow_helpers import (
 from netspec.cli import main
 from netspec.errors import SpecError
 from netspec.halving import Search, decide, searches
-from netspec.spec.compile import compile_run
+from netspec.spec.compile import compile_run, compile_variants
 from netspec.spec.study import load_study
 from netspec.spec.sweep import promoted, rungs
 
@@ -320,6 +320,11 @@ def test_confirmation_runs_are_fresh_seeds_at_max_epochs_and_may_not_reuse_a_see
     spec = write_study(tmp_path / "again", {"again.json": again}) / "specs/again.json"
     with pytest.raises(SpecError, match=r"expected fresh seeds, none of training.seeds"):
         compile_run(spec, "again-learning_rate-0.03-c9")
+    again["sweep"]["halving"]["etta"] = 3  # with another mistake: both said in one round
+    spec = write_study(tmp_path / "both", {"both.json": again}) / "specs/both.json"
+    with pytest.raises(SpecError) as both:
+        compile_variants(spec)
+    assert sorted(p.path[-1] for p in both.value.problems) == ["confirm", "etta"]
 
 
 @pytest.mark.slow

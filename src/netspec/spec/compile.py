@@ -78,6 +78,8 @@ def _sweep_points(path: Path, resolved: Resolved) -> tuple[list[sweep.Point], li
     its sound entries (or none, where its structure is wrong)."""
     declared = resolved.data["sweep"]
     problems = section_problems("sweep", declared, resolved.origin)
+    if isinstance(declared, dict):  # one round: with the sweep's other mistakes
+        problems += _reused_seeds(path, resolved.data, declared.get("halving") or {})
     if problems:
         return [], problems
     try:
@@ -91,19 +93,32 @@ def _compile_point(path: Path, resolved: Resolved, point: sweep.Point, problems=
     data, wrong_paths = sweep.apply(resolved.data, point)
     swept = Resolved(resolved.file, data, resolved.sources)
     blamed = [Problem(display(path), p.where, p.message) for p in wrong_paths]
+    halving = resolved.data["sweep"].get("halving") or {}
     experiment = _compile(path, swept, list(problems) + blamed)  # raises with `blamed` too
     if blamed:
         raise SpecError(blamed)
-    halving = resolved.data["sweep"].get("halving") or {}
-    seeds = experiment.spec["training"].get("seeds") or [experiment.spec["training"]["seed"]]
-    again = sorted(set(halving.get("confirm") or ()) & set(seeds))
-    if again:
-        raise SpecError.one(
+    return dataclasses.replace(experiment, id=point.id, point=point.values, halving=halving)
+
+
+def _reused_seeds(path: Path, data: dict, halving: dict) -> list[Problem]:
+    """A confirmation seed (sweep.halving.confirm) that is also a training seed: the problem."""
+    training = data.get("training") if isinstance(data.get("training"), dict) else {}
+    seeds = training.get("seeds") or [training.get("seed", 0)]
+    confirm = halving.get("confirm") if isinstance(halving, dict) else None
+    if not isinstance(seeds, list) or not isinstance(confirm, list):
+        return []
+    again = sorted(
+        {s for s in confirm if isinstance(s, int)} & {s for s in seeds if isinstance(s, int)}
+    )
+    if not again:
+        return []
+    return [
+        Problem(
             display(path),
             ("sweep", "halving", "confirm"),
             f"expected fresh seeds, none of training.seeds {seeds}; received {again} again",
         )
-    return dataclasses.replace(experiment, id=point.id, point=point.values, halving=halving)
+    ]
 
 
 def _name_problems(path: Path) -> list[Problem]:

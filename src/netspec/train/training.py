@@ -102,6 +102,7 @@ def train(
     resume = Path(out["model"]).parent / RESUME_DIR
     resume.mkdir(parents=True, exist_ok=True)
     model, epochs, kept = resume_point(keras, resume, experiment.digest)
+    taken = 0
     if model is None and after is not None:  # a halving run: continue from the last rung's end
         taken = adopt(
             resume,
@@ -117,9 +118,12 @@ def train(
         model = build(experiment)
     else:
         # Snakemake starts each job with a fresh log: the epochs before the interruption again
+        # (or, for a halving run, those its previous rung trained)
+        before = "trained at the previous rung" if taken else "before the interruption"
         for number, record in enumerate(epochs, 1):
-            print(f"{epoch_line(number, training['epochs'], record)}  (before the interruption)")
-        print(f"resumed after epoch {len(epochs)} (state in {resume})", flush=True)
+            print(f"{epoch_line(number, training['epochs'], record)}  ({before})")
+        if not taken:
+            print(f"resumed after epoch {len(epochs)} (state in {resume})", flush=True)
     timeline["model_built"] = round(time.perf_counter() - clock, 3)
     settings = training["early_stopping"]
     keep = {"selection": epoch_selection(keras, training["select"], kept.get("selection"))}
