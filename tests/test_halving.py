@@ -115,6 +115,11 @@ def test_expand_and_show_say_the_rungs_and_the_most_epochs_the_search_can_spend(
         said = " ".join(capsys.readouterr().out.split())
         assert "rungs at 1 (9 points), 3 (3 points) epochs" in said, command
         assert "At most 30 epochs in all, against 54 for the full grid (1.8x fewer)" in said
+    assert "estimated training cost: at most" in said and "(30 epochs at most" in said
+    flat = {**SEARCH, "sweep": {"grid": GRID, "halving": {"min_epochs": 3}}}
+    spec = write_study(tmp_path / "flat", {"flat.json": flat}) / "specs/flat.json"
+    assert main(["expand", str(spec)]) == 0
+    assert "nothing is pruned: a plain grid" in " ".join(capsys.readouterr().out.split())
 
 
 def test_both_grid_and_random_is_one_clear_problem(tmp_path):

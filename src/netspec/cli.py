@@ -101,12 +101,35 @@ def show(args: argparse.Namespace) -> int:
         print(f"{len(runs)} runs, one per seed: {shown}")
     else:
         print(f"digest {first.digest[:16]}")
+    if runs[0].halving:
+        print(f"estimated training cost: {_halving_flops(runs)}")
+        return 0
     flops = sum(training_flops(run) for run in runs)
     print(
         f"estimated training cost: {_flops(flops)} in all, {_flops(flops / len(runs))} per run "
         "(3 x forward FLOPs x training samples x epochs; early stopping can only cut it)"
     )
     return 0
+
+
+def _halving_flops(runs) -> str:
+    """A halving search's cost: at most its most epochs (and its confirmation's), each at the
+    cost of an epoch of its largest point."""
+    from netspec.halving import searches
+    from netspec.spec.sweep import promoted as _promoted
+
+    (search,) = searches({run.id: run for run in runs}).values()
+    per_epoch = max(training_flops(run) / run.spec["training"]["epochs"] for run in runs)
+    epochs = search.most_epochs()
+    if search.confirm:
+        last = len(search.points)
+        for _ in search.epochs[1:]:
+            last = _promoted(last, search.eta)
+        epochs += last * len(next(iter(search.confirm.values()))) * search.epochs[-1]
+    return (
+        f"at most {_flops(per_epoch * epochs)} ({epochs:,} epochs at most, each at most "
+        f"{_flops(per_epoch)}: the largest point's; 3 x forward FLOPs x training samples)"
+    )
 
 
 def _show_base(path: Path) -> int:

@@ -98,6 +98,8 @@ def plan_text(search: Search) -> str:
             f"{search.epochs[-1]} epochs ({counts[-1] * seeds * search.epochs[-1]:,} epochs "
             "more): the verdict uses only those runs."
         )
+    if len(search.epochs) == 1:
+        text += " With one rung (min_epochs reaches max_epochs) nothing is pruned: a plain grid."
     return textwrap.fill(text, 100)
 
 
