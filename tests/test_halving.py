@@ -339,6 +339,8 @@ def test_a_confirmed_search_judges_its_survivors_on_the_fresh_seeds_only(tmp_pat
     assert result.returncode == 0, result.stderr[-4000:]
     out = folder / "outputs"
     (survivor,) = json.loads((out / "halving/search/rung-0.json").read_text())["promoted"]
+    said = " ".join((result.stdout + result.stderr).split())
+    assert f"One variant, {survivor}: nothing to compare it with." in said  # pruned: not ranked
     for seed in (7, 8):  # from scratch, the last rung's epochs, the fresh seed
         record = json.loads((out / f"{survivor}-c{seed}/run.json").read_text())
         assert record["confirmation"] and record["seed"] == seed

@@ -276,7 +276,11 @@ def closing_line(outputs: str | Path) -> str:
         kind = "variant" if any(row["kind"] == "variant" for row in rows) else "run"
         name = "variant" if kind == "variant" else "experiment"
         group = [row[name] for row in rows if row["kind"] == kind and row["top_group"] == "true"]
-        ranked = sum(row["kind"] == kind for row in rows) if kind == "variant" else None
+        ranked = (  # the variants in the verdict: not those a halving rung pruned
+            sum(row["kind"] == kind and not row["status"].startswith("pruned") for row in rows)
+            if kind == "variant"
+            else None
+        )
         ranked = ranked or len({row["variant"] for row in rows if row["kind"] == "run"})
         said = f"{terminal_line(group, ranked)} " if group else ""
     except (OSError, KeyError):
