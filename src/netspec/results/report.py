@@ -18,7 +18,7 @@ from netspec.results.page import SCRIPT, STYLE, colour, palette, shade
 from netspec.results.scores import extra
 from netspec.results.study import StudyResults
 from netspec.results.table import write_csv
-from netspec.results.variants import variants_table
+from netspec.results.variants import standing, variants_table
 from netspec.results.verdict import accuracy_interval, study_verdict
 from netspec.spec.sweep import of_point
 
@@ -110,8 +110,7 @@ def _leaderboard(order, metrics, infos, runs, winner: str | None = None, status=
 
 
 def _standing(name: str, status) -> str:
-    said = status(name) if status is not None else None
-    return f" <span class='muted'>({escape(said)})</span>" if said else ""
+    return standing(status(name) if status is not None else None)
 
 
 def _trouble(metrics: dict) -> str:

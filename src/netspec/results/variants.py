@@ -125,7 +125,7 @@ def variants_table(scores: list[VariantScore], status=None) -> str:
     halving rung), shown by its name."""
     rows = "".join(
         f"<tr><td class='num'>{position}</td><td>{escape(s.variant)}"
-        f"{_standing(status(s) if status else None)}</td>"
+        f"{standing(status(s) if status else None)}</td>"
         f"<td class='num'>{len(s.runs) - len(s.failed)} of {len(s.runs)}</td>"
         f"<td class='num'>{_cell(s.validation)}</td><td class='num'>{_cell(s.test)}</td>"
         f"<td>{escape(', '.join(s.failed)) or '—'}</td></tr>"
@@ -139,7 +139,8 @@ def variants_table(scores: list[VariantScore], status=None) -> str:
     )
 
 
-def _standing(said: str | None) -> str:
+def standing(said: str | None) -> str:
+    """A run's or variant's standing (pruned, a selection run) beside its name in the page."""
     return f" <span class='muted'>({escape(said)})</span>" if said else ""
 
 
