@@ -387,3 +387,70 @@ def test_text_from_a_worker_reaches_the_terminal_without_control_characters():
 
     spoofed = "done a: val_accuracy 0.9999\x1b[2K\r\x07\x9b31m\tok"
     assert printable(spoofed) == "done a: val_accuracy 0.9999?[2K???31m\tok"
+
+
+def test_inside_slurm_each_allocation_has_its_own_workers(tmp_path, root, monkeypatch):
+    """A worker started in one SLURM job never serves another's runs (their CPUs and memory are
+    not its to use), whatever the config says: the workers' folder is per allocation there."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLURM_JOB_ID", raising=False)
+    assert workers._allocation() is None
+    folders = {workers._folder(None), workers._folder("11"), workers._folder("12")}
+    assert len(folders) == 3 and all(f.parent == root / f"netspec-{os.getuid()}" for f in folders)
+    monkeypatch.setenv("SLURM_JOB_ID", "11")
+    assert workers._allocation() == "11"
+    monkeypatch.setenv("SLURM_JOB_ID", "../11")  # not a job id: no allocation
+    assert workers._allocation() is None
+
+
+def test_a_pack_worker_takes_its_first_runs_kind_of_its_own_code_only():
+    mine = f"t1-d0-{workers.identity()}"
+    assert workers._kind_of({"key": mine}, None) == mine  # a pack worker's first run
+    assert workers._kind_of({"key": "t1-d0-000000000000"}, None) is None  # other code
+    assert workers._kind_of({"key": "t1-d0-x/../"}, None) is None
+    assert workers._kind_of({"key": f"t2-d1-{workers.identity()}"}, mine) is None
+    assert workers._kind_of({}, mine) == mine  # a client that names no kind: the worker's own
+
+
+def test_a_pack_worker_serves_its_allocation_and_ends_with_the_jobs_script(tmp_path, root):
+    """profiles/slurm's precommand, `{ python -m netspec.train.workers --pack & }`, in a job's
+    batch script: the worker listens in its allocation's folder, refuses a run of other code
+    before anything is written, and ends when the script (its parent) does."""
+    study = tmp_path / "study"
+    study.mkdir()
+    env = {**os.environ, "TMPDIR": str(root), "SLURM_JOB_ID": "4242"}
+    env.pop("XDG_RUNTIME_DIR", None)
+    alone = subprocess.run(  # outside an allocation it does nothing
+        [sys.executable, "-m", "netspec.train.workers", "--pack"],
+        cwd=study,
+        env={k: v for k, v in env.items() if k != "SLURM_JOB_ID"},
+        timeout=60,
+    )
+    assert alone.returncode == 0 and not (root / f"netspec-{os.getuid()}").exists()
+    script = subprocess.Popen(
+        ["sh", "-c", f"{{ {sys.executable} -m netspec.train.workers --pack & }} && exec sleep 60"],
+        cwd=study,
+        env=env,
+    )
+    here = os.getcwd()
+    os.chdir(study)
+    try:
+        path = workers._folder("4242") / workers.PACK_SOCKET
+    finally:
+        os.chdir(here)
+    try:
+        deadline = time.monotonic() + 60
+        while not path.exists():
+            assert time.monotonic() < deadline, "no pack worker came up"
+            time.sleep(0.05)
+        request = {"argv": ["s.json", "d.npz", str(study / "outputs/r"), "1"], "cwd": str(study)}
+        replies = _ask(path, {**request, "key": "t1-d0-000000000000"})
+        assert replies[0] == {"accepted": None}
+        assert "other_kind" in replies[-1] and not (study / "outputs").exists()
+    finally:
+        script.terminate()  # the script (exec'd into its sleep), not the worker
+        script.wait()
+    deadline = time.monotonic() + 30
+    while path.exists() or path.parent.exists():  # it went, and left nothing behind
+        assert time.monotonic() < deadline, "the pack worker outlived its job's script"
+        time.sleep(0.1)

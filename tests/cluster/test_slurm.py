@@ -27,7 +27,7 @@ from workflow_helpers import RESUMABLE, ROOT, TINY_CONFIG, TINY_SPECS, wait_for_
 from workflow_helpers import snakemake as run_snakemake
 
 from netspec.spec.compile import compile_spec
-from netspec.spec.resources import job_resources
+from netspec.spec.resources import PACK_GROUP, job_resources
 
 pytestmark = pytest.mark.slow
 SCRIPT = ROOT / "tests/cluster/slurm.sh"
@@ -67,6 +67,12 @@ SEARCH = {
     },
 }
 STUDY = {**SPECS, "search.json": SEARCH}
+# Twelve small runs (the seeds of one spec), all within config `pack`: the profile packs them 4 to
+# an allocation, and each allocation's pack worker trains its 4 one after another.
+TWELVE = {
+    "_base.json": SPECS["_base.json"],
+    "small.json": {"extends": "_base.json", "training": {"seeds": list(range(12))}},
+}
 
 
 def snakemake(folder: Path, *args: str, limit: int = 420) -> subprocess.CompletedProcess:
@@ -107,6 +113,45 @@ def test_dry_run_shows_each_specs_resources(tmp_path):
     assert seen == expected
     assert seen["beta"] == {"threads": 2, "mem_mb": 3000, "runtime": 7, "gpu": 1}
     assert seen["alpha"]["mem_mb"] >= 1024  # estimated, not the profile's 1000
+
+
+def _train_blocks(text: str) -> dict[str, str | None]:
+    """Each training job of a dry run -> the group it was put in (None: submitted alone)."""
+    found = {}
+    blocks = re.split(r"\n(?=\[)", text)  # top-level blocks: a job, or a group of jobs
+    for number, block in enumerate(blocks):
+        group = re.match(r"\[[^]]*\] Group job (\S+)", block)
+        for name in re.findall(r"rule train:.*?wildcards: exp=(\S+)", block, re.S):
+            found[name] = group and f"{group.group(1)} {number}"
+    return found
+
+
+def test_small_runs_are_packed_four_to_an_allocation_and_others_go_alone(tmp_path):
+    """config `pack`: no GPU, at most 1 thread, 4096 MB and 60 minutes by default; a run over any
+    limit is submitted on its own."""
+    specs = {
+        "_base.json": SPECS["_base.json"],
+        "small.json": {"extends": "_base.json", "training": {"seeds": list(range(5))}},
+        "wide.json": {"extends": "_base.json", "resources": {"threads": 2}},
+        "gpu.json": {"extends": "_base.json", "resources": {"gpu": 1}},
+        "hungry.json": {"extends": "_base.json", "resources": {"mem_mb": 5000}},
+        "slow.json": {"extends": "_base.json", "resources": {"runtime": 61}},
+        "fits.json": {"extends": "_base.json", "resources": {"mem_mb": 4096, "runtime": 60}},
+    }
+    folder = write_study(tmp_path, specs)
+    result = snakemake(folder, "--dry-run", "--profile", PROFILE, limit=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    groups = _train_blocks(result.stdout)
+    assert {name for name, group in groups.items() if group is None} == {
+        "wide",
+        "gpu",
+        "hungry",
+        "slow",
+    }
+    packed = [group for group in groups.values() if group is not None]
+    assert all(group.startswith(f"{PACK_GROUP} ") for group in packed)
+    assert len(packed) == 6  # five seeds and `fits`, in groups of 4 and 2
+    assert sorted(packed.count(group) for group in set(packed)) == [2, 4]
 
 
 def system_files() -> dict[str, tuple]:
@@ -247,9 +292,11 @@ def test_local_and_slurm_give_the_same_history(slurm_study, tmp_path):
 
 def test_failing_experiment_fails_the_run_without_hanging(cluster, tmp_path):
     """`greedy` asks for less memory than TensorFlow needs: SLURM kills it, the retry asks for
-    twice as much and is killed again; snakemake exits non-zero and alpha still completes."""
+    twice as much and is killed again; snakemake exits non-zero and alpha still completes.
+    (Over config pack's runtime, greedy has an allocation of its own: in a pack it would get the
+    pack's memory, the most any of its runs asks for.)"""
     specs = {name: SPECS[name] for name in ("_base.json", "alpha.json")}
-    specs["greedy.json"] = {"extends": "_base.json", "resources": {"mem_mb": 150}}
+    specs["greedy.json"] = {"extends": "_base.json", "resources": {"mem_mb": 150, "runtime": 61}}
     folder = write_study(tmp_path, specs)
     result = snakemake(folder, "--profile", PROFILE, "--retries", "1", limit=300)
     assert result.returncode != 0
@@ -295,3 +342,46 @@ def test_scancel_of_a_training_job_is_retried_and_resumes_to_the_same_history(cl
         assert cluster_file[key] == local_file[key]
     again = snakemake(folder, "--profile", PROFILE, "-n")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+
+@pytest.fixture(scope="module")
+def packed_study(cluster, tmp_path_factory):
+    folder = write_study(tmp_path_factory.mktemp("packed"), TWELVE)
+    result = snakemake(folder, "--profile", PROFILE)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return folder, result.stdout + result.stderr
+
+
+def test_twelve_small_runs_take_three_allocations_and_three_tensorflow_starts(packed_study):
+    folder, log = packed_study
+    runs = [json.loads(path.read_text()) for path in folder.glob("outputs/small-*/run.json")]
+    assert len(runs) == 12
+    assert len(re.findall(r"has been submitted with SLURM jobid", log)) == 3
+    allocations = {run["slurm"]["job_id"] for run in runs}
+    assert len(allocations) == 3
+    for job in allocations:
+        mine = [run for run in runs if run["slurm"]["job_id"] == job]
+        # one process, the allocation's pack worker, trained its 4 runs: TensorFlow started once
+        assert len(mine) == 4 and len({run["process"]["pid"] for run in mine}) == 1
+        assert sorted(run["process"]["run"] for run in mine) == [1, 2, 3, 4]
+        assert all(run["shared_worker"] for run in mine)
+        # one run after another: its request is one run's CPUs and memory, four runs' time
+        record = subprocess.run(
+            ["scontrol", "show", "job", job], capture_output=True, text=True, check=True
+        ).stdout
+        assert "NumCPUs=1 " in record and "TimeLimit=04:00:00" in record
+        assert f"mem={mine[0]['slurm']['mem_per_node']}M" in record
+    assert sum(run["process"]["run"] == 1 for run in runs) == 3  # TensorFlow starts
+
+
+def test_packed_runs_train_what_they_train_alone(packed_study, tmp_path):
+    folder, _ = packed_study
+    local = write_study(tmp_path, TWELVE)
+    result = snakemake(local, "--profile", str(ROOT / "profiles/local"), "--cores", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    for seed in range(12):
+        name = f"small-s{seed}"
+        for file, key in (("history.json", "metrics"), ("metrics.json", "test_accuracy")):
+            packed = json.loads((folder / "outputs" / name / file).read_text())
+            alone = json.loads((local / "outputs" / name / file).read_text())
+            assert packed[key] == alone[key], name

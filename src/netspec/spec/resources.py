@@ -50,3 +50,18 @@ def job_resources(experiment: Experiment, defaults: dict) -> dict:
     if merged["mem_mb"] is None:
         merged["mem_mb"] = estimate_mem_mb(experiment)
     return merged
+
+
+# The Snakemake group of training jobs that may share a cluster allocation (profiles/slurm packs
+# them with `group-components`, and limits each group to one at a time with the local-scoped
+# resource of the same name, so Snakemake sizes a group as its runs one after another).
+PACK_GROUP = "pack"
+
+
+def packed(resources: dict, limits: dict) -> bool:
+    """Whether a training job with `resources` (job_resources) may share an allocation with other
+    small runs on a cluster: no GPU, and no more threads, memory or runtime than config `pack`
+    allows. A run over any limit gets an allocation of its own."""
+    return resources["gpu"] == 0 and all(
+        resources[key] <= limits[key] for key in ("threads", "mem_mb", "runtime")
+    )

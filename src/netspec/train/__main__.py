@@ -17,6 +17,10 @@ def main(argv: list[str] | None = None) -> int:
             from netspec.train.workers import delegate  # sockets: imported only when shared
 
             return delegate(argv, args)
+        if args.pack and os.environ.get("SLURM_JOB_ID"):
+            from netspec.train.workers import delegate_to_pack
+
+            return delegate_to_pack(argv, args)
         return run_job(args)
     except KeyboardInterrupt:  # Ctrl-C, or Snakemake passing on its SIGINT (netspec.workflow)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second one (the group's) changes nothing

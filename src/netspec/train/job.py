@@ -14,7 +14,6 @@ from netspec import layout
 from netspec.errors import SpecError
 from netspec.logs import log_to
 from netspec.spec.experiment import RUN_ID_PATTERN
-from netspec.train.training import OUTPUTS, train_job
 
 
 def summary(run: str, record: dict | None, folder: str) -> str:
@@ -45,7 +44,8 @@ def summary(run: str, record: dict | None, folder: str) -> str:
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m netspec.train",
-        description=f"Train one run of a spec on prepared data; write {', '.join(OUTPUTS.values())}.",
+        description="Train one run of a spec on prepared data; write "
+        f"{', '.join(layout.RUN_FILES.values())}.",
     )
     parser.add_argument("spec", help="the run's spec file (a seed or sweep point: see --run)")
     parser.add_argument("data", help="prepared data (outputs/data/DATASET.npz)")
@@ -65,6 +65,14 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="train in a worker process that already has TensorFlow loaded (started when none "
         "is idle, gone after a while without work): small runs skip TensorFlow's start-up",
+    )
+    parser.add_argument(
+        "--pack",
+        type=int,
+        choices=(0, 1),
+        default=0,
+        help="1: a packed run (config pack): inside a SLURM allocation, train in the "
+        "allocation's pack worker, one run after another (profiles/slurm starts it)",
     )
     return parser
 
@@ -129,6 +137,8 @@ def run_job(args: argparse.Namespace, say=None, clock=None, deterministic=None) 
                 tell = lambda text: print(text, file=terminal, flush=True)  # noqa: E731
             stamp = datetime.now(UTC).isoformat(timespec="seconds")
             print(f"--- {stamp}: {run} ---", flush=True)
+        from netspec.train.training import train_job  # not for a shared worker's thin client
+
         try:
             record = train_job(
                 args.spec,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import platform
 import resource
@@ -102,6 +103,9 @@ def what_ran(experiment) -> dict:
     }
 
 
+_TRAINED = itertools.count(1)  # the runs this process has trained (a shared worker trains many)
+
+
 def run_record(
     experiment, started, clock: JobClock, threads, sets, resumed_from, epochs, diverged
 ) -> dict:
@@ -129,6 +133,8 @@ def run_record(
         "diverged": diverged,
         "threads": threads,
         "shared_worker": clock.shared,  # trained in a worker that had TensorFlow loaded
+        # which process trained it, and its how-manieth run: 1 where TensorFlow started for it
+        "process": {"pid": os.getpid(), "run": next(_TRAINED)},
         "precision": experiment.spec["training"]["precision"],
         "hardware": {"cpu": cpu(), "gpu": gpu_present()},  # what decides the precision's speed
         "cpus_available": len(os.sched_getaffinity(0)),

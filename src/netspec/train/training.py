@@ -51,7 +51,13 @@ def configure_tensorflow(threads: int, seed: int, deterministic: bool):
         tf.config.threading.set_inter_op_parallelism_threads(1)
     except RuntimeError:  # a shared worker's later run: its pools were set by its first run
         pass
-    keras.backend.clear_session()  # a shared worker's earlier run leaves nothing behind
+    # A shared worker's earlier run leaves nothing behind. Not its forced full garbage collection:
+    # with TensorFlow loaded that takes longer than a small run's epochs (bench/README.md,
+    # figure S); Python's own collector frees what the earlier run left in cycles.
+    try:
+        keras.backend.clear_session(free_memory=False)
+    except TypeError:  # a Keras before the argument
+        keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
@@ -162,12 +168,15 @@ def train(
         keep["selection"].set_model(model)
 
     # The model from here on is the selected epoch's: tested once, saved as model.keras.
+    timeline["loop_end"] = round(time.perf_counter() - clock, 3)
     selected = keep["selection"].restore()
     y_test = sets["test"][1]
     test_batches = batches(sets["test"], max(training["batch_size"], 256))
     y_prob = model.predict(test_batches, verbose=0)  # in order: unshuffled
+    timeline["tested"] = round(time.perf_counter() - clock, 3)
     model.save(out["model"])
     np.savez(out["predictions"], y_true=y_test, y_prob=y_prob.astype(np.float32))
+    timeline["saved"] = round(time.perf_counter() - clock, 3)
     diverged = any(e.get("loss") is None for e in epochs)
     history = {
         "epochs": list(range(1, len(epochs) + 1)),

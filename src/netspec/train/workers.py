@@ -19,6 +19,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import socket
 import stat
 import struct
@@ -37,6 +38,7 @@ START_S = 180  # how long a client waits for the worker it started
 ACCEPT_S = float(os.environ.get("NETSPEC_WORKER_ACCEPT_S", 10))
 SILENCE_S = float(os.environ.get("NETSPEC_WORKER_SILENCE_S", 30))
 HEARTBEAT_S = min(5.0, SILENCE_S / 3)
+PACK_SOCKET = "pack.sock"  # an allocation's pack worker (pack_worker), in its folder
 
 
 class Unsafe(Exception):
@@ -79,12 +81,21 @@ def _root() -> Path:
     return Path(tempfile.gettempdir())
 
 
-def _folder() -> Path:
+def _folder(allocation: str | None = None) -> Path:
     """Where this study's workers listen: short (a socket path has ~100 characters at most),
-    per user and per working directory, every level netspec makes checked (_private_folder)."""
-    study = hashlib.sha256(os.getcwd().encode()).hexdigest()[:12]
+    per user and per working directory, every level netspec makes checked (_private_folder);
+    inside a SLURM allocation, per allocation too (a worker serves its own allocation's runs
+    only: another job's CPUs and memory are not its to use)."""
+    place = os.getcwd() + (f"\0slurm-{allocation}" if allocation else "")
+    study = hashlib.sha256(place.encode()).hexdigest()[:12]
     user = _private_folder(_root() / f"netspec-{os.getuid()}")
     return _private_folder(user / study)
+
+
+def _allocation() -> str | None:
+    """This process's SLURM job id (its allocation), if it runs inside one."""
+    job = os.environ.get("SLURM_JOB_ID", "")
+    return job if job.isdigit() else None
 
 
 def _private_file(path: str | Path, flags: int = os.O_RDWR):
@@ -132,17 +143,27 @@ def _key(args: argparse.Namespace) -> str:
     return f"t{args.threads}-d{int(deterministic is True)}-{identity()}"
 
 
+KEY = re.compile(r"t[1-9][0-9]{0,3}-d[01]-[0-9a-f]{12}")  # as _key spells it
+
+
 def _deterministic(key: str) -> bool:
     """Whether the worker of `key` (as `_key` spells it) trains deterministically."""
     return key.split("-")[1] == "d1"
 
 
-def _claim(path: Path):
-    """The lock file of the worker at `path`, locked, or None when another client holds it."""
-    lock = _private_file(f"{path}.lock")
+def _locked(lock) -> bool:
+    """Whether this process now holds `lock` (an open lock file); False if another does."""
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
+        return False
+    return True
+
+
+def _claim(path: Path):
+    """The lock file of the worker at `path`, locked, or None when another client holds it."""
+    lock = _private_file(f"{path}.lock")
+    if not _locked(lock):
         lock.close()
         return None
     return lock
@@ -185,16 +206,49 @@ def _idle_worker(folder: Path, key: str):
     return None
 
 
-def _start_worker(folder: Path, key: str, threads: int):
-    """Start a worker, claimed by this client from the outset; None if it does not come up."""
-    token = f"{os.getpid()}-{time.monotonic_ns() % 10**9}"
-    path = folder / f"{key}-{token}.sock"
-    lock = _claim(path)
-    command = [sys.executable, "-m", "netspec.train.workers", str(path), str(threads), key]
-    with _private_file(folder / f"{key}-{token}.log", os.O_WRONLY | os.O_TRUNC) as log:
-        process = subprocess.Popen(
+def _new_socket(folder: Path, key: str) -> Path:
+    """A fresh socket path for a worker of kind `key` (its log: the same name, .log)."""
+    return folder / f"{key}-{os.getpid()}-{time.monotonic_ns() % 10**9}.sock"
+
+
+def _spawn(path: Path, threads: int, key: str, *flags: str) -> subprocess.Popen:
+    """A new worker process that listens at `path` (detached, logging beside it)."""
+    command = [sys.executable, "-m", "netspec.train.workers", str(path), str(threads), key, *flags]
+    with _private_file(path.with_suffix(".log"), os.O_WRONLY | os.O_TRUNC) as log:
+        return subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
         )
+
+
+def prestart(runs: list[argparse.Namespace], cores: int) -> int:
+    """Before the first job (the workflow's onstart): for each kind of the planned runs, as many
+    workers as can train at once (cores over threads, at most its runs), each importing
+    TensorFlow at once, while Snakemake prepares the data: the first runs do not wait for the
+    import. (Workers left idle by an earlier invocation are not counted: telling a live one
+    from a dead one's socket would take a connection, which holds it.) How many were started;
+    none where the folder is not as netspec made it."""
+    try:
+        folder = _folder(_allocation())
+    except Unsafe:
+        return 0
+    kinds: dict[str, int] = {}
+    for args in runs:
+        key = _key(args)
+        kinds[key] = kinds.get(key, 0) + 1
+    started = 0
+    for key, count in kinds.items():
+        threads = int(key.split("-")[0][1:])
+        for _ in range(min(count, max(1, cores // threads))):
+            _spawn(_new_socket(folder, key), threads, key, "--warm")
+            started += 1
+    return started
+
+
+def _start_worker(folder: Path, key: str, threads: int):
+    """Start a worker, claimed by this client from the outset; None if it does not come up."""
+    path = _new_socket(folder, key)
+    lock = _claim(path)
+    process = _spawn(path, threads, key)
     deadline = time.monotonic() + START_S
     while time.monotonic() < deadline and process.poll() is None:
         if path.exists():
@@ -232,39 +286,86 @@ def _train_here(args: argparse.Namespace, why: str) -> int:
     return run_job(args)
 
 
+def _request(argv: list[str], key: str) -> dict:
+    """What a client sends a worker: the job's arguments, the study it belongs to (the working
+    directory) and the kind of worker it needs."""
+    return {"argv": [a for a in argv if a != "--shared"], "cwd": os.getcwd(), "key": key}
+
+
+def _ask(client: socket.socket, lock, request: dict, args: argparse.Namespace):
+    """Send `request` to the worker at the other end of `client` (its lock held); the job's exit
+    status, OTHER_KIND where the worker would not take a run of another kind, or None where it
+    never took the request (frozen, or gone)."""
+    from netspec.text import printable
+
+    with client, lock:
+        messages = _messages(client, ACCEPT_S)
+        try:
+            client.sendall(json.dumps(request).encode() + b"\n")
+            first = next(messages, None)
+        except (OSError, ValueError):  # TimeoutError too: it never took the request
+            return None
+        if not (isinstance(first, dict) and "accepted" in first):
+            return None
+        status = _relay(messages, args, printable)
+        return OTHER_KIND if status is None else status  # let go before this process trains
+
+
+OTHER_KIND = "other kind"
+
+
 def delegate(argv: list[str], args: argparse.Namespace) -> int:
     """Run the job in a shared worker, relaying its terminal lines; its exit status. Where no
     worker can be had, or the workers' folder is not as netspec made it, the job runs here as
     it would without --shared."""
-    from netspec.text import printable
-
     key = _key(args)
-    request = {"argv": [a for a in argv if a != "--shared"], "cwd": os.getcwd()}
+    request = _request(argv, key)
     try:
-        folder = _folder()
+        folder = _folder(_allocation())  # inside SLURM, only this job's workers: never another's
         for tried in range(5):  # an idle worker that never takes the request (frozen): passed over
             found = _idle_worker(folder, key) if tried < 3 else None
             found = found or _start_worker(folder, key, args.threads)
             if found is None:
                 return _train_here(args, "no shared worker could be started")
-            client, lock = found
-            with client, lock:
-                messages = _messages(client, ACCEPT_S)
-                try:
-                    client.sendall(json.dumps(request).encode() + b"\n")
-                    first = next(messages, None)
-                except (OSError, ValueError):  # TimeoutError too: it never took the request
-                    continue
-                if isinstance(first, dict) and "accepted" in first:
-                    status = _relay(messages, args, printable)
-                    if status is not None:
-                        return status
-                    break  # the worker is let go before this process trains
-        else:
-            return _train_here(args, "no shared worker took the run")
-        return _train_here(args, "the run needs a shared worker of another kind")
+            status = _ask(*found, request, args)
+            if status == OTHER_KIND:
+                return _train_here(args, "the run needs a shared worker of another kind")
+            if status is not None:
+                return status
+        return _train_here(args, "no shared worker took the run")
     except Unsafe as why:
         return _train_here(args, f"shared workers refused: {why}")
+
+
+def delegate_to_pack(argv: list[str], args: argparse.Namespace) -> int:
+    """A packed run inside a SLURM allocation: train it in the allocation's pack worker (started
+    by the job's precommand in its batch step: `pack_worker`), one run at a time, waiting while
+    it trains another; where there is none, or it serves another kind of run, train here."""
+    try:
+        path = _folder(_allocation()) / PACK_SOCKET
+        deadline = time.monotonic() + START_S
+        while not path.exists() and path.with_suffix(".log").exists():  # it is starting
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if not path.exists():
+            return _train_here(args, "no pack worker in this allocation (profiles/slurm: precommand)")
+        lock = _private_file(f"{path}.lock")
+        # while the worker trains another run of the allocation (its client holds the lock): the
+        # allocation's time limit bounds the wait, and a frozen worker's client gives up
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        client = _connect(path)
+        if client is None:
+            lock.close()
+            return _train_here(args, "the allocation's pack worker is gone")
+        status = _ask(client, lock, _request(argv, _key(args)), args)
+        if status == OTHER_KIND:
+            return _train_here(args, "the pack worker serves runs of another kind")
+        if status is None:
+            return _train_here(args, "the pack worker did not take the run")
+        return status
+    except Unsafe as why:
+        return _train_here(args, f"the pack worker refused: {why}")
 
 
 def _relay(messages, args: argparse.Namespace, printable) -> int | None:
@@ -300,22 +401,34 @@ def _watch(connection: socket.socket, finished: threading.Event) -> None:
         os._exit(3)
 
 
-def _serve_one(connection: socket.socket, key: str) -> None:
+def _kind_of(request: dict, key: str | None) -> str | None:
+    """The kind a worker serves `request` as: its own (`key`), or, for a pack worker that has
+    served nothing yet, the request's where it is a kind of this worker's code; None if the
+    request needs another kind."""
+    asked = request.get("key")
+    if key is None and isinstance(asked, str) and KEY.fullmatch(asked):
+        return asked if asked.endswith(f"-{identity()}") else None
+    return key if asked in (None, key) else None
+
+
+def _serve_one(connection: socket.socket, key: str | None) -> str | None:
+    """Serve one request on `connection` as a worker of kind `key` (None: a pack worker not yet
+    of any kind, which takes the request's); the kind it is now."""
     from netspec.errors import SpecError
     from netspec.train import provenance
     from netspec.train.job import check_job, parser, run_job
     from netspec.train.training import OtherKind
 
     if peer_uid(connection) != os.getuid():
-        return  # another user's: refused before a byte is read
+        return key  # another user's: refused before a byte is read
     connection.settimeout(ACCEPT_S)
     line = connection.makefile("rb").readline(1 << 20)
     request = json.loads(line)
     if not isinstance(request, dict) or request.get("cwd") != os.getcwd():
-        return  # a worker serves the study it was started for
+        return key  # a worker serves the study it was started for
     argv = request.get("argv")
     if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
-        return
+        return key
     args = parser().parse_args(argv)
     print(f"serving {args.run or args.spec}", flush=True)  # the worker's log: what it took
     connection.settimeout(None)
@@ -325,13 +438,17 @@ def _serve_one(connection: socket.socket, key: str) -> None:
         with send_lock:
             connection.sendall(json.dumps(message).encode() + b"\n")
 
-    send({"accepted": key})
+    kind = _kind_of(request, key)
+    send({"accepted": kind or key})
+    if kind is None:  # nothing written: the client trains it in its own process
+        send({"other_kind": f"this worker serves {key or 'runs of its own code only'}"})
+        return key
     try:
         check_job(args, study=os.getcwd())  # before anything is written
     except SpecError as error:
         send({"say": f"error: {error}"})
         send({"exit": 1})
-        return
+        return kind
     finished = threading.Event()
     threading.Thread(target=_watch, args=(connection, finished), daemon=True).start()
     threading.Thread(target=_beat, args=(send, finished), daemon=True).start()
@@ -340,14 +457,14 @@ def _serve_one(connection: socket.socket, key: str) -> None:
             args,
             lambda text: send({"say": text}),
             provenance.JobClock.from_now(),
-            deterministic=_deterministic(key),
+            deterministic=_deterministic(kind),
         )
     except OtherKind as error:  # nothing written: the client trains it in its own process
         finished.set()
         send({"other_kind": str(error)})
         with contextlib.suppress(OSError):
             connection.shutdown(socket.SHUT_RDWR)  # ends the watch's read too: the worker serves on
-        return
+        return key  # a pack worker that took no run is still of no kind
     except Exception as error:  # noqa: BLE001 - the client says it; the worker lives on
         send({"say": f"error: {type(error).__name__}: {error}"})
         status = 1
@@ -355,6 +472,7 @@ def _serve_one(connection: socket.socket, key: str) -> None:
     send({"exit": status})
     with contextlib.suppress(OSError):
         connection.shutdown(socket.SHUT_RDWR)  # the client reads to the end; the watch ends too
+    return kind
 
 
 def _beat(send, finished: threading.Event) -> None:
@@ -364,9 +482,14 @@ def _beat(send, finished: threading.Event) -> None:
             send({"beat": True})
 
 
-def serve(path: str, threads: int, key: str) -> None:
-    """Listen at `path`, one job at a time, until IDLE_S pass without one. (`threads`: the
-    kind of runs it serves; their first sets TensorFlow's pools to it.)"""
+def serve(
+    path: str, threads: int | None, key: str | None, owner: int | None = None, warm: bool = False
+) -> None:
+    """Listen at `path`, one job at a time, until IDLE_S pass without one, or, for a worker with
+    an `owner` (a pack worker), until that process is gone. (`threads` and `key`: the kind of
+    runs it serves, whose first sets TensorFlow's pools; a pack worker takes its first run's.)
+    `warm`: started before any run wants it (prestart): TensorFlow is imported at once, beside
+    listening (a run that comes meanwhile waits for the import, as it would anyway)."""
     import netspec
 
     # TensorFlow is imported by the first run (configure_tensorflow sets its pools then), not
@@ -380,17 +503,21 @@ def serve(path: str, threads: int, key: str) -> None:
     finally:
         os.umask(mask)
     server.listen(4)
-    server.settimeout(IDLE_S)
+    if warm:
+        threading.Thread(target=_import_training, daemon=True).start()
+    server.settimeout(IDLE_S if owner is None else 1.0)
     try:
         while True:
             try:
                 connection, _ = server.accept()
             except TimeoutError:
-                break
+                if owner is None or os.getppid() != owner:
+                    break
+                continue
             connection.settimeout(None)
             with connection:
                 try:
-                    _serve_one(connection, key)
+                    key = _serve_one(connection, key)
                 except (OSError, ValueError, SystemExit) as error:  # a bad request: refused
                     print(f"refused a request: {error!r}", flush=True)
     finally:
@@ -400,7 +527,49 @@ def serve(path: str, threads: int, key: str) -> None:
                 os.unlink(leftover)
 
 
+def _import_training() -> None:
+    """What a run imports first: Keras, TensorFlow and the training code. Importing them sets
+    nothing: the first run's configure_tensorflow still sets the thread pools."""
+    import keras  # noqa: F401
+    import tensorflow  # noqa: F401
+
+    import netspec.train.training  # noqa: F401
+
+
+def pack_worker() -> None:
+    """The pack worker of a SLURM allocation (`python -m netspec.train.workers --pack`, the
+    precommand of profiles/slurm, run in the job's batch step before Snakemake runs the job's
+    packed runs there, each in a job step of its own): it trains them one after another,
+    TensorFlow loaded by the first, and ends with the job's script (its parent). Outside an
+    allocation, or where the workers' folder is not as netspec made it, it does nothing: the
+    runs then train in their own processes."""
+    allocation = _allocation()
+    if allocation is None:
+        return
+    try:
+        path = _folder(allocation) / PACK_SOCKET
+        alive = _connect(path)
+        if alive is not None:  # one listens already (the precommand ran twice): it serves
+            alive.close()
+            return
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()  # a dead one's
+        log = _private_file(path.with_suffix(".log"), os.O_WRONLY | os.O_TRUNC)
+    except Unsafe as why:
+        print(f"netspec: no pack worker: {why}", file=sys.stderr, flush=True)
+        return
+    with log:
+        os.dup2(log.fileno(), sys.stdout.fileno())
+        os.dup2(log.fileno(), sys.stderr.fileno())
+    serve(str(path), None, None, owner=os.getppid())
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()  # the allocation's folder, where nothing is left in it
+
+
 if __name__ == "__main__":
-    serve(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+    if sys.argv[1:] == ["--pack"]:
+        pack_worker()
+    else:
+        serve(sys.argv[1], int(sys.argv[2]), sys.argv[3], warm=sys.argv[4:] == ["--warm"])
     sys.stdout.flush()
     os._exit(0)

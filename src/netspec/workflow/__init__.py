@@ -81,6 +81,8 @@ def started(workflow, config: dict) -> None:
     outputs = config["outputs"].rstrip("/")
     layout.write_study_record(outputs, _RECORD or layout.read_study_record(outputs) or {})
     layout.mark_started(outputs, planned)
+    if config.get("shared_workers") and workflow.local_exec:
+        _prestart_workers(workflow, config)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _interrupted)
         graceful = signal.getsignal(signal.SIGTERM)  # Snakemake's scheduler set it already
@@ -91,6 +93,26 @@ def started(workflow, config: dict) -> None:
                 graceful(signum, frame)
 
         signal.signal(signal.SIGTERM, terminated)
+
+
+def _prestart_workers(workflow, config: dict) -> None:
+    """Start the shared workers the planned training jobs will want now, while Snakemake
+    prepares the data (netspec.train.workers.prestart)."""
+    import argparse
+
+    from netspec.train.workers import prestart
+
+    runs = [
+        argparse.Namespace(
+            spec=os.path.join(config["specs"], f"{job.params.spec}.json"),
+            run=job.wildcards_dict["exp"],
+            threads=job.threads,
+        )
+        for job in workflow.dag.needrun_jobs()
+        if job.rule.name in ("train", "train_rung")
+    ]
+    if runs:
+        prestart(runs, workflow.cores)
 
 
 def stopped(config: dict, cores: int | None = None) -> None:

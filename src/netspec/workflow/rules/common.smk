@@ -16,7 +16,7 @@ from netspec.workflow import quiet_scheduler, study_record
 from netspec.config import coerce_numbers, config_problems, folder_problems, plot_problems
 from netspec.data.kinds import DataSource
 from netspec.errors import SpecError, plural
-from netspec.spec.resources import job_resources
+from netspec.spec.resources import PACK_GROUP, job_resources, packed
 from netspec.spec.budget import Budget
 from netspec.spec.experiment import RUN_ID_PATTERN
 from netspec.spec.study import load_study, shown
@@ -67,6 +67,8 @@ DATASETS = {e.dataset_key: e.spec["data"]["dataset"] for e in EXPERIMENTS.values
 RESOURCES = {
     name: job_resources(e, config["resources"]) for name, e in EXPERIMENTS.items()
 }
+# On a cluster, the runs small enough to share an allocation (config `pack`, profiles/slurm).
+PACKED = {name: packed(r, config["pack"]) for name, r in RESOURCES.items()}
 
 # All that is alive now (Snakemake's modules, the compiled study) lives as long as the plan:
 # frozen, the garbage collector's full passes stop re-walking it while Snakemake builds the job
@@ -91,6 +93,12 @@ def per_experiment(values):
 
 def resource(key):
     return per_experiment({name: r[key] for name, r in RESOURCES.items()})
+
+
+def pack_group(wildcards):
+    """A packed run's Snakemake group (Snakemake uses groups only when it submits jobs: the
+    SLURM profile's `group-components` puts several in one allocation); None for the others."""
+    return PACK_GROUP if PACKED[wildcards.exp] else None
 
 
 def memory_mb(wildcards, attempt):

@@ -20,12 +20,18 @@ rule train:
     log:
         f"{OUT}/{{exp}}/{layout.TRAIN_LOG}",
     threads: resource("threads")
+    group:
+        pack_group
     resources:
         # threads become sbatch's --cpus-per-task; spelled out so `snakemake -n` shows them
         cpus_per_task=resource("threads"),
         mem_mb=memory_mb,
         runtime=resource("runtime"),
         gpu=resource("gpu"),
+        # 1 for a packed run: the SLURM profile allows one at a time per group (a local-scoped
+        # resource), so Snakemake sizes a group as its runs one after another; the job then
+        # trains in its allocation's pack worker (netspec.train.workers), where there is one
+        pack=per_experiment({n: int(p) for n, p in PACKED.items()}),
     params:
         digest=digest_param,
         # the run's spec file: SPECS/EXP.json, or the file of its seeds or its sweep
@@ -34,6 +40,7 @@ rule train:
         f"{PYTHON} -m netspec.train {shlex.quote(SPECS)}/{{params.spec}}.json {{input.data:q}}"
         f" {shlex.quote(OUT)}/{{wildcards.exp}}"
         " {threads} --run {wildcards.exp} --digest {params.digest} --log {log:q}"
+        " --pack {resources.pack}"
         + (" --shared" if config["shared_workers"] else "")
 
 
