@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -385,3 +386,59 @@ def test_packed_runs_train_what_they_train_alone(packed_study, tmp_path):
             packed = json.loads((folder / "outputs" / name / file).read_text())
             alone = json.loads((local / "outputs" / name / file).read_text())
             assert packed[key] == alone[key], name
+
+
+def _pack_worker_pids() -> list[int]:
+    found = []
+    for proc in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = proc.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"netspec.train.workers" in command and b"--pack" in command:
+            found.append(int(proc.parent.name))
+    return found
+
+
+def test_a_packed_run_killed_mid_training_loses_none_of_its_groupmates_work(cluster, tmp_path):
+    """The pack worker killed (as the OOM killer would) while it trains one run of a group of 4:
+    the group's attempt fails; every groupmate either finished and keeps its files, or had not
+    started; the next invocation trains only what is missing, the killed run from its last
+    finished epoch."""
+    specs = {
+        "_base.json": SPECS["_base.json"],
+        "quick.json": {"extends": "_base.json", "training": {"seeds": [0, 1, 2]}},
+        "long.json": {**RESUMABLE, "training": {**RESUMABLE["training"], "epochs": 15}},
+    }
+    folder = write_study(tmp_path / "cluster", specs, TINY_CONFIG)
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
+    first = subprocess.Popen(
+        ["timeout", "-k", "15", "300", *command, "--directory", str(folder), "--profile", PROFILE]
+        + ["--retries", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_epochs(folder / "outputs/long/.resume/progress.json", 3, limit=240)
+        (worker,) = _pack_worker_pids()
+        os.kill(worker, signal.SIGKILL)
+        assert first.wait(timeout=280) != 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert not (folder / "outputs/long/metrics.json").exists()
+    finished = {}
+    for seed in range(3):
+        run = folder / f"outputs/quick-s{seed}"
+        if (run / "metrics.json").exists():  # finished before the kill: all its files kept
+            finished[run.name] = json.loads((run / "run.json").read_text())["process"]
+            assert (run / "history.json").exists()
+        else:  # after the killed run in the group: not started
+            assert not (run / "history.json").exists()
+    again = snakemake(folder, "--profile", PROFILE, "--retries", "0")
+    assert again.returncode == 0, again.stderr[-3000:]
+    for name, process in finished.items():  # not trained again
+        assert json.loads((folder / f"outputs/{name}/run.json").read_text())["process"] == process
+    # the killed run resumed from its last finished epoch (its history: the same as a run never
+    # interrupted, as test_scancel_... shows for a run alone)
+    assert "resumed after epoch" in (folder / "outputs/long/train.log").read_text()
