@@ -10,6 +10,7 @@ Goal: parallel <= 1.1 x ideal, no oversubscription.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import tempfile
@@ -46,7 +47,32 @@ def run(folder: Path, cores: int, targets: list[str]) -> tuple[float, list[dict]
     seconds, result = timed(snakemake_command(folder, "--cores", str(cores), *targets))
     assert result.returncode == 0, result.stderr[-3000:]
     runs = [json.loads((folder / f"outputs/{n}/run.json").read_text()) for n in VARIANTS]
+    stop_workers(folder)  # each invocation starts cold: none inherits the other's warm worker
     return seconds, runs
+
+
+def stop_workers(folder: Path) -> None:
+    """End the shared workers left idle by a study in `folder` (their socket paths name its
+    workers' folder), as IDLE_S would."""
+    import os
+    import signal
+
+    from netspec.train import workers
+
+    here = os.getcwd()
+    os.chdir(folder)
+    try:
+        place = str(workers._folder())
+    finally:
+        os.chdir(here)
+    for proc in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = proc.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"netspec.train.workers" in command and any(place.encode() in c for c in command):
+            with contextlib.suppress(OSError):
+                os.kill(int(proc.parent.name), signal.SIGTERM)
 
 
 LOOP = "x = 0\nfor i in range(30_000_000): x += i"

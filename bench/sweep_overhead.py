@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+import time
 from pathlib import Path
 
 from _util import ROOT, median, report, snakemake_command, timed, write_config
@@ -28,6 +29,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument(
+        "--snakemake", default="", help="more arguments for snakemake, one string (a comparison)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -39,16 +43,23 @@ def main() -> None:
         sweep = {"extends": "_base.json", "sweep": {"grid": GRID}}
         (folder / "specs/lr.json").write_text(json.dumps(sweep))
         write_config(folder)
-        seconds, result = timed(snakemake_command(folder, "--cores", str(args.cores)), cwd=folder)
+        began = time.time()
+        command = snakemake_command(folder, "--cores", str(args.cores), *args.snakemake.split())
+        seconds, result = timed(command, cwd=folder)
         assert result.returncode == 0, result.stderr[-3000:]
         runs = [
             json.loads(path.read_text()) for path in sorted(folder.glob("outputs/lr-*/run.json"))
         ]
+        # when each phase of the study ended (the files' times), from snakemake's start
+        ended = sorted(p.stat().st_mtime - began for p in folder.glob("outputs/lr-*/metrics.json"))
+        data_ready = next(folder.glob("outputs/data/*.npz")).stat().st_mtime - began
+        page = (folder / "outputs/report/index.html").stat().st_mtime - began
         histories = [
             json.loads(path.read_text())
             for path in sorted(folder.glob("outputs/lr-*/history.json"))
         ]
     loops = [sum(h["epoch_time_s"]) for h in histories]
+    lines = _phases(runs, loops)
     starts = [r["timeline_s"]["first_batch_start"] for r in runs]
     imports = [r["timeline_s"]["tensorflow_imported"] for r in runs]
     walls = [r["wall_time_s"] for r in runs]
@@ -66,8 +77,31 @@ def main() -> None:
             f"{median(starts):.2f} s (TensorFlow imported at {median(imports):.2f} s), job wall "
             f"{median(walls):.2f} s",
             f"start-up share of the training jobs: {sum(starts) / sum(walls):.0%}",
+            f"study: data ready at {data_ready:.1f} s, first run done at {ended[0]:.1f} s, last "
+            f"at {ended[-1]:.1f} s, page at {page:.1f} s (after the last run: {page - ended[-1]:.1f} s)",
+            "outside the jobs while training (client start, Snakemake between jobs), per run: "
+            f"{(args.cores * (ended[-1] - data_ready) - sum(walls)) / len(runs):.2f} s",
+            *lines,
         ]
     )
+
+
+def _phases(runs: list[dict], loops: list[float]) -> list[str]:
+    """Median seconds per run in each phase of a training job, from its run.json timeline."""
+    marks = ("tensorflow_imported", "data_loaded", "model_built", "first_batch_start")
+    marks += ("loop_end", "tested", "saved")
+    rows, before = [], "train_called"
+    for mark in marks:
+        spans = [r["timeline_s"][mark] - r["timeline_s"][before] for r in runs]
+        rows.append(f"{before} -> {mark} {median(spans):.3f}")
+        before = mark
+    rows.append(
+        f"saved -> job end {median([r['wall_time_s'] - r['timeline_s']['saved'] for r in runs]):.3f}"
+    )
+    rows.append(
+        f"(start -> train_called {median([r['timeline_s']['train_called'] for r in runs]):.3f})"
+    )
+    return ["per run, median seconds: " + "; ".join(rows)]
 
 
 if __name__ == "__main__":
