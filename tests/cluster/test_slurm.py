@@ -21,6 +21,7 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -401,16 +402,14 @@ def _pack_worker_pids() -> list[int]:
 
 
 def test_a_packed_run_killed_mid_training_loses_none_of_its_groupmates_work(cluster, tmp_path):
-    """The pack worker killed (as the OOM killer would) while it trains one run of a group of 4:
-    the group's attempt fails; every groupmate either finished and keeps its files, or had not
-    started; the next invocation trains only what is missing, the killed run from its last
-    finished epoch."""
-    specs = {
-        "_base.json": SPECS["_base.json"],
-        "quick.json": {"extends": "_base.json", "training": {"seeds": [0, 1, 2]}},
-        "long.json": {**RESUMABLE, "training": {**RESUMABLE["training"], "epochs": 15}},
-    }
-    folder = write_study(tmp_path / "cluster", specs, TINY_CONFIG)
+    """The pack worker killed (as the OOM killer would) while it trains the second run of a
+    group of 4: the group's attempt fails (no retry here), and Snakemake would delete the files
+    of every run of the group; the run that finished keeps them (keep-incomplete), the killed
+    run has no metrics.json (so the next invocation trains it, from its last finished epoch),
+    and the runs after it had not started."""
+    long = {**RESUMABLE, "training": {**RESUMABLE["training"], "epochs": 15}}
+    specs = {"long.json": {**long, "training": {**long["training"], "seeds": [0, 1, 2, 3]}}}
+    folder = write_study(tmp_path, specs, TINY_CONFIG)
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
     first = subprocess.Popen(
         ["timeout", "-k", "15", "300", *command, "--directory", str(folder), "--profile", PROFILE]
@@ -418,27 +417,32 @@ def test_a_packed_run_killed_mid_training_loses_none_of_its_groupmates_work(clus
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    runs = [folder / f"outputs/long-s{seed}" for seed in range(4)]
     try:
-        wait_for_epochs(folder / "outputs/long/.resume/progress.json", 3, limit=240)
+        deadline = time.monotonic() + 240
+        while True:  # one run finished, the next two epochs in
+            done = [run for run in runs if (run / "metrics.json").exists()]
+            going = [run for run in runs if run not in done and _epochs(run) >= 2]
+            if done and going:
+                break
+            assert time.monotonic() < deadline and first.poll() is None, "no second run came"
+            time.sleep(0.05)
         (worker,) = _pack_worker_pids()
         os.kill(worker, signal.SIGKILL)
-        assert first.wait(timeout=280) != 0
+        assert first.wait(timeout=200) != 0
     finally:
         if first.poll() is None:
             first.kill()
-    assert not (folder / "outputs/long/metrics.json").exists()
-    finished = {}
-    for seed in range(3):
-        run = folder / f"outputs/quick-s{seed}"
-        if (run / "metrics.json").exists():  # finished before the kill: all its files kept
-            finished[run.name] = json.loads((run / "run.json").read_text())["process"]
-            assert (run / "history.json").exists()
-        else:  # after the killed run in the group: not started
-            assert not (run / "history.json").exists()
-    again = snakemake(folder, "--profile", PROFILE, "--retries", "0")
-    assert again.returncode == 0, again.stderr[-3000:]
-    for name, process in finished.items():  # not trained again
-        assert json.loads((folder / f"outputs/{name}/run.json").read_text())["process"] == process
-    # the killed run resumed from its last finished epoch (its history: the same as a run never
-    # interrupted, as test_scancel_... shows for a run alone)
-    assert "resumed after epoch" in (folder / "outputs/long/train.log").read_text()
+    (finished,) = done
+    assert {p.name for p in finished.iterdir()} >= {"history.json", "run.json", "metrics.json"}
+    (killed,) = going
+    assert not (killed / "metrics.json").exists() and _epochs(killed) >= 2
+    for run in set(runs) - {finished, killed}:
+        assert not (run / "history.json").exists() and not (run / ".resume").exists()
+
+
+def _epochs(run: Path) -> int:
+    try:
+        return len(json.loads((run / ".resume/progress.json").read_text())["epochs"])
+    except (OSError, ValueError, KeyError):
+        return 0
