@@ -96,9 +96,11 @@ def resource(key):
 
 
 def pack_group(wildcards):
-    """A packed run's Snakemake group (Snakemake uses groups only when it submits jobs: the
-    SLURM profile's `group-components` puts several in one allocation); None for the others."""
-    return PACK_GROUP if PACKED[wildcards.exp] else None
+    """A packed run's Snakemake group where the profile packs (its `group-components` puts
+    several in one allocation; a submitted job keeps its group), else None: Snakemake uses
+    groups only when it submits jobs, but would show them in any dry run."""
+    packing = workflow.remote_exec or workflow.group_settings.group_components.get(PACK_GROUP, 1) > 1
+    return PACK_GROUP if packing and PACKED[wildcards.exp] else None
 
 
 def memory_mb(wildcards, attempt):
