@@ -154,6 +154,12 @@ def test_small_runs_are_packed_four_to_an_allocation_and_others_go_alone(tmp_pat
     assert all(group.startswith(f"{PACK_GROUP} ") for group in packed)
     assert len(packed) == 6  # five seeds and `fits`, in groups of 4 and 2
     assert sorted(packed.count(group) for group in set(packed)) == [2, 4]
+    # --resources on the command line replaces the profile's pack=1: a group would be sized side
+    # by side (one run's time for four), so nothing packs, and the terminal says why
+    loose = snakemake(folder, "--dry-run", "--profile", PROFILE, "--resources", "gpu=1")
+    assert loose.returncode == 0, loose.stderr[-3000:]
+    assert set(_train_blocks(loose.stdout).values()) == {None}
+    assert loose.stderr.count("runs are not packed") == 1
 
 
 def system_files() -> dict[str, tuple]:

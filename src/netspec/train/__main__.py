@@ -13,14 +13,14 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(argv)
     try:
+        if args.pack and os.environ.get("SLURM_JOB_ID"):  # before --shared: a step's own
+            from netspec.train.workers import delegate_to_pack  # worker would die with it
+
+            return delegate_to_pack(argv, args)
         if args.shared:
             from netspec.train.workers import delegate  # sockets: imported only when shared
 
             return delegate(argv, args)
-        if args.pack and os.environ.get("SLURM_JOB_ID"):
-            from netspec.train.workers import delegate_to_pack
-
-            return delegate_to_pack(argv, args)
         return run_job(args)
     except KeyboardInterrupt:  # Ctrl-C, or Snakemake passing on its SIGINT (netspec.workflow)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second one (the group's) changes nothing

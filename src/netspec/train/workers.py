@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import socket
 import stat
 import struct
@@ -221,10 +222,10 @@ def _spawn(path: Path, threads: int, key: str, *flags: str) -> subprocess.Popen:
 
 
 def prestart(runs: list[argparse.Namespace], cores: int) -> int:
-    """Before the first job (the workflow's onstart): for each kind of the planned runs, as many
-    workers as can train at once (cores over threads, at most its runs), each importing
-    TensorFlow at once, while Snakemake prepares the data: the first runs do not wait for the
-    import. (Workers left idle by an earlier invocation are not counted: telling a live one
+    """Before the first job (the workflow's onstart): the workers the planned runs can use at
+    once (the kinds with most runs first, as many as the cores hold at their threads, at most
+    their runs), each importing TensorFlow at once, while Snakemake prepares the data: the first
+    runs do not wait for the import. (Workers left idle by an earlier invocation are not counted: telling a live one
     from a dead one's socket would take a connection, which holds it.) How many were started;
     none where the folder is not as netspec made it."""
     try:
@@ -235,12 +236,12 @@ def prestart(runs: list[argparse.Namespace], cores: int) -> int:
     for args in runs:
         key = _key(args)
         kinds[key] = kinds.get(key, 0) + 1
-    started = 0
-    for key, count in kinds.items():
+    started, free = 0, max(1, cores)
+    for key, count in sorted(kinds.items(), key=lambda kind: -kind[1]):  # most runs first
         threads = int(key.split("-")[0][1:])
-        for _ in range(min(count, max(1, cores // threads))):
+        for _ in range(min(count, free // threads) if started else 1):  # one at least
             _spawn(_new_socket(folder, key), threads, key, "--warm")
-            started += 1
+            started, free = started + 1, free - threads
     return started
 
 
@@ -343,7 +344,7 @@ def delegate_to_pack(argv: list[str], args: argparse.Namespace) -> int:
     it trains another; where there is none, or it serves another kind of run, train here."""
     try:
         path = _folder(_allocation()) / PACK_SOCKET
-        deadline = time.monotonic() + START_S
+        deadline = time.monotonic() + ACCEPT_S  # it binds within a second of its start
         while not path.exists() and path.with_suffix(".log").exists():  # it is starting
             if time.monotonic() > deadline:
                 break
@@ -378,11 +379,12 @@ def _relay(messages, args: argparse.Namespace, printable) -> int | None:
             elif "other_kind" in message:  # its spec said otherwise than the client read
                 return None
             elif "exit" in message:
-                return int(message["exit"])
+                status = int(message["exit"])
+                return status if 0 <= status <= 255 else 1
         why = "stopped before the run ended"
     except TimeoutError:
         why = f"said nothing for {SILENCE_S:g} s (frozen, or stopped)"
-    except (OSError, ValueError):
+    except (OSError, ValueError, TypeError):
         why = "sent something that is not a job's message"
     print(
         f"error: the shared worker training {args.run or args.spec} {why}; rerun snakemake "
@@ -448,7 +450,7 @@ def _serve_one(connection: socket.socket, key: str | None) -> str | None:
     except SpecError as error:
         send({"say": f"error: {error}"})
         send({"exit": 1})
-        return kind
+        return key  # a pack worker takes no kind from a run it did not train
     finished = threading.Event()
     threading.Thread(target=_watch, args=(connection, finished), daemon=True).start()
     threading.Thread(target=_beat, args=(send, finished), daemon=True).start()
@@ -503,9 +505,10 @@ def serve(
     finally:
         os.umask(mask)
     server.listen(4)
-    if warm:
-        threading.Thread(target=_import_training, daemon=True).start()
-    server.settimeout(IDLE_S if owner is None else 1.0)
+    warming = threading.Thread(target=_import_training, daemon=True)
+    if warm:  # the study's data may take a while: it waits for its first run up to START_S
+        warming.start()
+    server.settimeout(START_S if warm else IDLE_S if owner is None else 1.0)
     try:
         while True:
             try:
@@ -514,6 +517,9 @@ def serve(
                 if owner is None or os.getppid() != owner:
                     break
                 continue
+            if warming.is_alive():  # one thread imports TensorFlow, not two at once
+                warming.join()
+            server.settimeout(IDLE_S if owner is None else 1.0)
             connection.settimeout(None)
             with connection:
                 try:
@@ -534,6 +540,14 @@ def _import_training() -> None:
     import tensorflow  # noqa: F401
 
     import netspec.train.training  # noqa: F401
+
+
+class _Stopped(BaseException):
+    """SIGTERM to a pack worker: not a refused request (SystemExit is one), the end."""
+
+
+def _stop(signum, frame) -> None:
+    raise _Stopped
 
 
 def pack_worker() -> None:
@@ -561,7 +575,10 @@ def pack_worker() -> None:
     with log:
         os.dup2(log.fileno(), sys.stdout.fileno())
         os.dup2(log.fileno(), sys.stderr.fileno())
-    serve(str(path), None, None, owner=os.getppid())
+    # SLURM ends a job's processes with SIGTERM (SIGKILL after KillWait): leave no file behind
+    signal.signal(signal.SIGTERM, _stop)
+    with contextlib.suppress(_Stopped):
+        serve(str(path), None, None, owner=os.getppid())
     with contextlib.suppress(OSError):
         path.parent.rmdir()  # the allocation's folder, where nothing is left in it
 

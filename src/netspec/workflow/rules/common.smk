@@ -95,12 +95,45 @@ def resource(key):
     return per_experiment({name: r[key] for name, r in RESOURCES.items()})
 
 
+def packing():
+    """Whether this invocation packs runs (the SLURM profile's settings, all three): its
+    `group-components` for the group, and the group's `pack` resource limited to 1 per group
+    (`resources: [pack=1]`, local-scoped), so Snakemake asks for the runs one after another.
+    A `--resources` or `--set-resource-scopes` on the command line replaces the profile's: then
+    nothing packs (a group sized side by side would get one run's time for four), and it says so
+    once. Inside a submitted job the group stays as the submitting Snakemake made it."""
+    if workflow.remote_exec:
+        return True
+    if workflow.group_settings.group_components.get(PACK_GROUP, 1) < 2:
+        return False
+    limit = workflow.global_resources.get(PACK_GROUP)
+    if limit is not None and limit.value == 1 and workflow.resource_scopes.is_local(PACK_GROUP):
+        return True
+    if not _PACK_WARNED:
+        _PACK_WARNED.append(True)
+        print(
+            f"netspec: runs are not packed: --group-components {PACK_GROUP}=N needs "
+            f"--resources {PACK_GROUP}=1 and --set-resource-scopes {PACK_GROUP}=local too (a "
+            "--resources or --set-resource-scopes on the command line replaces the profile's: "
+            "repeat its values beside yours)",
+            file=sys.stderr,
+        )
+    return False
+
+
+_PACK_WARNED = []
+
+
 def pack_group(wildcards):
-    """A packed run's Snakemake group where the profile packs (its `group-components` puts
-    several in one allocation; a submitted job keeps its group), else None: Snakemake uses
-    groups only when it submits jobs, but would show them in any dry run."""
-    packing = workflow.remote_exec or workflow.group_settings.group_components.get(PACK_GROUP, 1) > 1
-    return PACK_GROUP if packing and PACKED[wildcards.exp] else None
+    """A packed run's Snakemake group where this invocation packs (packing()), else None:
+    Snakemake uses groups only when it submits jobs, but would show them in any dry run."""
+    return PACK_GROUP if PACKED[wildcards.exp] and packing() else None
+
+
+def pack_slot(wildcards):
+    """1 for a run in the pack group (the resource the profile limits to 1 per group), else 0;
+    the job's `--pack` says the same to the job."""
+    return int(pack_group(wildcards) is not None)
 
 
 def memory_mb(wildcards, attempt):

@@ -31,7 +31,7 @@ rule train:
         # 1 for a packed run: the SLURM profile allows one at a time per group (a local-scoped
         # resource), so Snakemake sizes a group as its runs one after another; the job then
         # trains in its allocation's pack worker (netspec.train.workers), where there is one
-        pack=per_experiment({n: int(p) for n, p in PACKED.items()}),
+        pack=pack_slot,
     params:
         digest=digest_param,
         # the run's spec file: SPECS/EXP.json, or the file of its seeds or its sweep
