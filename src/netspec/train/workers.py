@@ -350,7 +350,9 @@ def delegate_to_pack(argv: list[str], args: argparse.Namespace) -> int:
                 break
             time.sleep(0.05)
         if not path.exists():
-            return _train_here(args, "no pack worker in this allocation (profiles/slurm: precommand)")
+            return _train_here(
+                args, "no pack worker in this allocation (profiles/slurm: precommand)"
+            )
         lock = _private_file(f"{path}.lock")
         # while the worker trains another run of the allocation (its client holds the lock): the
         # allocation's time limit bounds the wait, and a frozen worker's client gives up
