@@ -508,9 +508,9 @@ def serve(
         os.umask(mask)
     server.listen(4)
     warming = threading.Thread(target=_import_training, daemon=True)
-    if warm:  # the study's data may take a while: it waits for its first run up to START_S
+    if warm:  # the study's data may take a while: it waits twice IDLE_S for its first run
         warming.start()
-    server.settimeout(START_S if warm else IDLE_S if owner is None else 1.0)
+    server.settimeout(2 * IDLE_S if warm else IDLE_S if owner is None else 1.0)
     try:
         while True:
             try:
