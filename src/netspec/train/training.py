@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import traceback
 from datetime import UTC, datetime
@@ -40,8 +41,16 @@ class OtherKind(Exception):
     """A run asked of a shared worker whose TensorFlow is set otherwise than the run needs."""
 
 
+# A prestarted shared worker's import of TensorFlow, in a thread of its own (netspec.train.
+# workers.serve): a run waits for it before importing TensorFlow itself, since two threads
+# importing it at once can deadlock on its circular imports. The run's lock is taken before.
+tensorflow_import: threading.Thread | None = None
+
+
 def configure_tensorflow(threads: int, seed: int, deterministic: bool):
     """Thread pools before TensorFlow starts its runtime, then seeds (and determinism if asked)."""
+    if tensorflow_import is not None:
+        tensorflow_import.join()
     netspec.quiet_tensorflow()
     import keras
     import tensorflow as tf

@@ -507,9 +507,11 @@ def serve(
     finally:
         os.umask(mask)
     server.listen(4)
-    warming = threading.Thread(target=_import_training, daemon=True)
     if warm:  # the study's data may take a while: it waits twice IDLE_S for its first run
-        warming.start()
+        from netspec.train import training  # no TensorFlow: a run joins the thread's import
+
+        training.tensorflow_import = threading.Thread(target=_import_tensorflow, daemon=True)
+        training.tensorflow_import.start()
     server.settimeout(2 * IDLE_S if warm else IDLE_S if owner is None else 1.0)
     try:
         while True:
@@ -519,8 +521,6 @@ def serve(
                 if owner is None or os.getppid() != owner:
                     break
                 continue
-            if warming.is_alive():  # one thread imports TensorFlow, not two at once
-                warming.join()
             server.settimeout(IDLE_S if owner is None else 1.0)
             connection.settimeout(None)
             with connection:
@@ -535,13 +535,11 @@ def serve(
                 os.unlink(leftover)
 
 
-def _import_training() -> None:
-    """What a run imports first: Keras, TensorFlow and the training code. Importing them sets
-    nothing: the first run's configure_tensorflow still sets the thread pools."""
+def _import_tensorflow() -> None:
+    """What a run imports first: Keras and TensorFlow. Importing them sets nothing: the first
+    run's configure_tensorflow still sets the thread pools."""
     import keras  # noqa: F401
     import tensorflow  # noqa: F401
-
-    import netspec.train.training  # noqa: F401
 
 
 class _Stopped(BaseException):
