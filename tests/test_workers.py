@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -87,11 +88,114 @@ def test_lock_and_log_files_follow_no_link_and_are_this_users(root):
     with workers._private_file(root / "c.log", os.O_WRONLY) as handle:
         handle.write("x")
     assert os.stat(root / "c.log").st_mode & 0o777 == 0o600
+    # a second name of another file, planted where a log goes: refused before it is emptied
+    precious = root / "precious"
+    precious.write_text("keep me")
+    os.link(precious, root / "d.log")
+    with pytest.raises(workers.Unsafe, match="alone"):
+        workers._private_file(root / "d.log", os.O_WRONLY | os.O_TRUNC)
+    assert precious.read_text() == "keep me"
 
 
-def _worker(study: Path, root: Path) -> tuple[subprocess.Popen, Path]:
+def test_the_workers_root_is_one_others_cannot_rename_in(tmp_path, root, monkeypatch):
+    """Where others may write (a temp folder), it must be sticky: else another user could swap
+    the folder netspec made there between its check and its use."""
+    os.chmod(root, 0o777)  # writable by all, not sticky
+    with pytest.raises(workers.Unsafe, match="not sticky"):
+        workers._folder()
+    os.chmod(root, 0o1777)  # as /tmp is
+    monkeypatch.chdir(tmp_path)
+    assert workers._folder().parent == root / f"netspec-{os.getuid()}"
+
+
+def test_bad_timeouts_in_the_environment_are_a_clear_error():
+    for value in ("0", "-1", "inf", "nan", "soon"):
+        env = {**os.environ, "NETSPEC_WORKER_SILENCE_S": value}
+        done = subprocess.run(
+            [sys.executable, "-c", "import netspec.train.workers"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode != 0, value
+        said = done.stderr.strip().splitlines()[-1]
+        assert "NETSPEC_WORKER_SILENCE_S: expected seconds, a finite number above 0" in said
+        assert repr(value) in said
+
+
+def test_a_stopped_worker_with_a_full_queue_hangs_no_client(tmp_path, root, monkeypatch):
+    """A worker stopped (SIGSTOP) or frozen while idle takes no connection: once its queue is
+    full, a client's connect would block for good. It is passed over at once, and kept (it is
+    alive: not a dead worker's socket)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(workers, "ACCEPT_S", 1.0)
+    folder = workers._folder()
+    path = folder / "t1-d0-test-1-1.sock"
+    frozen = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    frozen.bind(str(path))
+    frozen.listen(0)  # and never accepts
+    queued = []
+    with contextlib.suppress(BlockingIOError):  # fill its queue, as earlier clients would
+        for _ in range(64):
+            queued.append(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+            queued[-1].setblocking(False)
+            queued[-1].connect(str(path))
+    found = []
+    asking = threading.Thread(
+        target=lambda: found.append(
+            (workers._connect(path), workers._idle_worker(folder, "t1-d0-test"))
+        ),
+        daemon=True,
+    )
+    asking.start()
+    asking.join(timeout=10)
+    try:
+        assert not asking.is_alive(), "a client hung on a worker that takes no connection"
+        assert found == [(workers.BUSY, None)]
+        assert path.exists() and Path(f"{path}.lock").exists()  # a live worker's: kept
+    finally:
+        for connection in [*queued, frozen]:
+            connection.close()
+
+
+def _replies_to_client(*lines: bytes) -> tuple[int, str]:
+    """What a client (`workers._ask`) makes of a worker that sends `lines`: its exit status and
+    what it printed."""
+    import argparse
+    import io
+    from contextlib import nullcontext, redirect_stderr, redirect_stdout
+
+    client, worker = socket.socketpair()
+
+    def send() -> None:
+        with worker, contextlib.suppress(OSError):  # the client may stop reading
+            for line in lines:
+                worker.sendall(line)
+
+    sending = threading.Thread(target=send, daemon=True)
+    sending.start()
+    said = io.StringIO()
+    with redirect_stdout(said), redirect_stderr(said):
+        status = workers._ask(
+            client, nullcontext(), {"argv": []}, argparse.Namespace(run="a", spec="a.json")
+        )
+    sending.join(timeout=10)
+    return status, said.getvalue()
+
+
+def test_a_client_bounds_what_a_hostile_worker_sends():
+    accepted = b'{"accepted": "t1-d0-test"}\n'
+    status, said = _replies_to_client(accepted, b'{"say": "' + b"x" * (3 << 20))  # no newline
+    assert status == 1 and "sent something that is not a job's message" in said
+    for hostile in (b'{"exit": Infinity}\n', b"[" * 100_000 + b"\n", b'{"exit": "x"}\n'):
+        status, said = _replies_to_client(accepted, hostile)
+        assert status == 1 and "not a job's message" in said and "Traceback" not in said
+    assert _replies_to_client(accepted, b'{"say": "ok"}\n{"exit": 0}\n') == (0, "ok\n")
+
+
+def _worker(study: Path, root: Path, **env_extra: str) -> tuple[subprocess.Popen, Path]:
     """A worker started as the client starts one (no TensorFlow until its first run)."""
-    env = {**os.environ, "TMPDIR": str(root)}
+    env = {**os.environ, "TMPDIR": str(root), **env_extra}
     env.pop("XDG_RUNTIME_DIR", None)
     path = root / "w.sock"
     process = subprocess.Popen(
@@ -167,6 +271,11 @@ def test_a_worker_refuses_another_users_connection_and_requests_outside_the_stud
         replies = _ask(path, {"argv": elsewhere, "cwd": str(study)})
         assert "expected a run folder inside the study" in replies[1]["say"]
         assert not (tmp_path / "elsewhere").exists()
+        # data that is not a file (a pipe would never end)
+        os.mkfifo(tmp_path / "pipe.npz")
+        piped = [argv[0], str(tmp_path / "pipe.npz"), *argv[2:]]
+        replies = _ask(path, {"argv": piped, "cwd": str(study)})
+        assert "not a file" in replies[1]["say"] and replies[-1] == {"exit": 1}
         # a request for another study's folder: closed unanswered
         assert _ask(path, {"argv": argv, "cwd": str(tmp_path)}) == []
         assert not bashrc.exists() and not (study / "outputs").exists()
@@ -174,6 +283,34 @@ def test_a_worker_refuses_another_users_connection_and_requests_outside_the_stud
     finally:
         process.kill()
         process.wait()
+
+
+def test_a_worker_refuses_hostile_bytes_and_a_trickled_request_and_serves_on(tmp_path, root):
+    study = tmp_path / "study"
+    study.mkdir()
+    process, path = _worker(study, root, NETSPEC_WORKER_ACCEPT_S="2")
+    try:
+        for hostile in (b"[" * 100_000 + b"\n", b"\xff\xfe\n", b"x" * (2 << 20)):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+                client.settimeout(20)
+                client.connect(str(path))
+                with contextlib.suppress(OSError):  # it may close before reading it all
+                    client.sendall(hostile)
+                    assert client.recv(1024) == b""  # closed unanswered
+        # one byte a second: cut off at ACCEPT_S for the whole request, not for each byte
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.connect(str(path))
+            started = time.monotonic()
+            with contextlib.suppress(OSError):
+                for _ in range(20):
+                    client.sendall(b" ")
+                    time.sleep(0.5)
+            assert time.monotonic() - started < 8
+        assert process.poll() is None  # and the worker serves on
+    finally:
+        process.kill()
+        output = process.communicate()[0]
+    assert output.count("refused a request") == 4, output
 
 
 def test_a_change_of_source_or_interpreter_is_another_identity(tmp_path):
@@ -237,6 +374,10 @@ def test_a_client_reads_its_workers_kind_without_compiling_and_a_worker_refuses_
         replies = _ask(path, {"argv": argv, "cwd": str(study)})
         assert replies[0] == {"accepted": "t1-d0-test"}
         assert replies[-1] == {"other_kind": f"{runs[0].id} needs deterministic: true"}
+        # threads other than its own (its pools are set once): another kind, whatever the key
+        wider = [*argv[:3], "2", *argv[4:]]
+        replies = _ask(path, {"argv": wider, "cwd": str(study), "key": "t1-d0-test"})
+        assert replies[-1] == {"other_kind": "this worker serves t1-d0-test"}
         assert not (study / "outputs" / runs[0].id / ".resume").exists()
         assert process.poll() is None  # and the worker serves on
     finally:

@@ -80,7 +80,14 @@ def write_study_record(outputs: str, record: dict) -> None:
         if path.read_text(encoding="utf-8") == text:
             return
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{STUDY_RECORD}.{os.getpid()}")
+    write_whole(path, text)
+
+
+def write_whole(path: str | Path, text: str) -> None:
+    """Write `path` whole or not at all (a process killed mid-write leaves the file it replaces,
+    or none): through a temporary file beside it, renamed over it."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
 

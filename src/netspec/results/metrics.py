@@ -105,7 +105,7 @@ def prediction_scores(y_true: np.ndarray, y_prob: np.ndarray) -> dict:
 def write_metrics(history: dict, y_true, y_prob, run: dict, output: str | Path) -> dict:
     """Write metrics.json; the training job calls this as its last step."""
     result = summarize(history, np.asarray(y_true), np.asarray(y_prob), run)
-    Path(output).write_text(json.dumps(result, indent=1))
+    layout.write_whole(output, json.dumps(result, indent=1))  # it vouches for the run's files
     return result
 
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import netspec
+from netspec import layout
 from netspec.train.provenance import what_ran
 
 # Written on a failure and kept after a later success: the workflow adds its time to the run's
@@ -89,5 +90,5 @@ def record_failure(experiment, out: dict[str, Path], error: BaseException, start
     Path(out["run"]).write_text(json.dumps(record, indent=2))
     marker = {"reason": reason, "at": time.time_ns(), "pid": os.getpid()}
     (Path(out["metrics"]).parent / LAST_FAILURE).write_text(json.dumps(marker))
-    Path(out["metrics"]).write_text(json.dumps(metrics, indent=2))
+    layout.write_whole(out["metrics"], json.dumps(metrics, indent=2))
     return reason

@@ -84,8 +84,8 @@ def _inside(path: str, folder: str) -> bool:
 
 def check_job(args: argparse.Namespace, study: str | None = None) -> None:
     """A job's command line as the workflow writes it, checked before anything is written: the
-    run id an id (never a second line in a log), the log inside the outputs folder (the run
-    folder's parent), and, for a request a shared worker got, the spec inside the study and
+    run id an id (never a second line in a log), the data a file (a pipe would never end), the
+    log inside the outputs folder (the run folder's parent), and, for a request a shared worker got, the spec inside the study and
     the run folder in the study's outputs (inside the study, or an outputs folder elsewhere
     whose study record names this study)."""
     if args.run is not None and not RUN_ID_PATTERN.fullmatch(args.run):
@@ -93,6 +93,10 @@ def check_job(args: argparse.Namespace, study: str | None = None) -> None:
             "--run",
             None,
             f"expected a run id matching {RUN_ID_PATTERN.pattern}, received {args.run!r}",
+        )
+    if os.path.exists(args.data) and not os.path.isfile(args.data):  # a FIFO would never end
+        raise SpecError.one(
+            "data", None, f"expected the data job's .npz file, received {args.data!r}, not a file"
         )
     outputs = os.path.dirname(os.path.abspath(args.folder))
     if args.log and not _inside(args.log, outputs):

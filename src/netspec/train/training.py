@@ -45,10 +45,12 @@ class OtherKind(Exception):
 # workers.serve): a run waits for it before importing TensorFlow itself, since two threads
 # importing it at once can deadlock on its circular imports. The run's lock is taken before.
 tensorflow_import: threading.Thread | None = None
+configured = False  # whether this process's TensorFlow has its thread pools set (by a run)
 
 
 def configure_tensorflow(threads: int, seed: int, deterministic: bool):
     """Thread pools before TensorFlow starts its runtime, then seeds (and determinism if asked)."""
+    global configured
     if tensorflow_import is not None:
         tensorflow_import.join()
     netspec.quiet_tensorflow()
@@ -60,6 +62,7 @@ def configure_tensorflow(threads: int, seed: int, deterministic: bool):
         tf.config.threading.set_inter_op_parallelism_threads(1)
     except RuntimeError:  # a shared worker's later run: its pools were set by its first run
         pass
+    configured = True
     # A shared worker's earlier run leaves nothing behind. Not its forced full garbage collection:
     # with TensorFlow loaded that takes longer than a small run's epochs (bench/README.md,
     # figure S); Python's own collector frees what the earlier run left in cycles.

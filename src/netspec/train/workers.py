@@ -36,10 +36,27 @@ START_S = 180  # how long a client waits for the worker it started
 # How long a client waits for a worker to take its request (a frozen one never does), and for
 # the next word of a worker mid-run, which beats every HEARTBEAT_S. The environment may shorten
 # them (NETSPEC_WORKER_ACCEPT_S, NETSPEC_WORKER_SILENCE_S: the tests do).
-ACCEPT_S = float(os.environ.get("NETSPEC_WORKER_ACCEPT_S", 10))
-SILENCE_S = float(os.environ.get("NETSPEC_WORKER_SILENCE_S", 30))
+
+
+def _seconds(name: str, default: float) -> float:
+    """The environment's `name`, in seconds: a finite number above 0 (0 would make the heartbeat
+    a busy loop, and infinity a wait without end), else a clear error."""
+    raw = os.environ.get(name)
+    try:
+        value = float(default if raw is None else raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise ValueError(f"{name}: expected seconds, a finite number above 0, found {raw!r}")
+    return value
+
+
+ACCEPT_S = _seconds("NETSPEC_WORKER_ACCEPT_S", 10)
+SILENCE_S = _seconds("NETSPEC_WORKER_SILENCE_S", 30)
 HEARTBEAT_S = min(5.0, SILENCE_S / 3)
+MESSAGE_BYTES = 1 << 20  # the longest line either end reads from the other
 PACK_SOCKET = "pack.sock"  # an allocation's pack worker (pack_worker), in its folder
+BUSY = "busy"  # _connect: a worker listens there but takes no connection (frozen, or stopped)
 
 
 class Unsafe(Exception):
@@ -75,11 +92,18 @@ def _private_folder(path: Path) -> Path:
 
 def _root() -> Path:
     """$XDG_RUNTIME_DIR where it is set and a directory (per user, 0700, as systemd makes it),
-    else the temp directory (1777 by design: netspec checks only what it makes below)."""
+    else the temp directory (1777 by design). Either must be this user's or root's, and, where
+    others may write into it, sticky: else another user could rename the folder netspec makes
+    there between its check and its use. Unsafe otherwise."""
     runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime and os.path.isdir(runtime):
-        return Path(runtime)
-    return Path(tempfile.gettempdir())
+    root = Path(runtime if runtime and os.path.isdir(runtime) else tempfile.gettempdir())
+    found = os.stat(root)
+    if found.st_uid not in (0, os.getuid()):
+        raise Unsafe(f"{root} belongs to another user (uid {found.st_uid})")
+    if found.st_mode & 0o022 and not found.st_mode & stat.S_ISVTX:
+        mode = f"{stat.S_IMODE(found.st_mode):o}"
+        raise Unsafe(f"{root} is writable by other users and not sticky (mode {mode})")
+    return root
 
 
 def _folder(allocation: str | None = None) -> Path:
@@ -101,15 +125,19 @@ def _allocation() -> str | None:
 
 def _private_file(path: str | Path, flags: int = os.O_RDWR):
     """A file of this user's, opened without following a link, made with mode 0600; Unsafe if
-    it is anything else (a directory, a link, another user's)."""
+    it is anything else (a directory, a link, a second name of another file, another user's).
+    O_TRUNC in `flags` empties it only once it is found to be such a file."""
+    truncate, flags = flags & os.O_TRUNC, flags & ~os.O_TRUNC
     try:
         descriptor = os.open(path, flags | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as error:
         raise Unsafe(f"{path}: {error.strerror}") from None
     found = os.fstat(descriptor)
-    if not stat.S_ISREG(found.st_mode) or found.st_uid != os.getuid():
+    if not stat.S_ISREG(found.st_mode) or found.st_uid != os.getuid() or found.st_nlink != 1:
         os.close(descriptor)
-        raise Unsafe(f"{path} is not a file of this user's")
+        raise Unsafe(f"{path} is not a file of this user's alone")
+    if truncate:
+        os.ftruncate(descriptor, 0)
     return os.fdopen(descriptor, "r+" if flags & os.O_RDWR else "w")
 
 
@@ -178,16 +206,25 @@ def peer_uid(connection: socket.socket) -> int:
     return struct.unpack("3i", credentials)[1]
 
 
-def _connect(path: Path) -> socket.socket | None:
-    """A connection to the worker at `path`, if one listens there as this user."""
+def _connect(path: Path):
+    """A connection to the worker at `path`, if one listens there as this user; None where none
+    does (a dead worker's socket, or none); BUSY where one listens but takes no connection (its
+    queue is full: frozen, or stopped). Never blocks: the connection, and the request sent on
+    it, wait ACCEPT_S at most."""
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client.settimeout(ACCEPT_S)
     try:
         client.connect(str(path))
-        if peer_uid(client) != os.getuid():
-            raise Unsafe(f"{path} is served by another user")
+        served_by = peer_uid(client)
+    except (BlockingIOError, TimeoutError):
+        client.close()
+        return BUSY
     except OSError:
         client.close()
         return None
+    if served_by != os.getuid():
+        client.close()
+        raise Unsafe(f"{path} is served by another user")
     return client
 
 
@@ -198,6 +235,9 @@ def _idle_worker(folder: Path, key: str):
         if lock is None:
             continue
         client = _connect(path)
+        if client is BUSY:  # a live worker that takes nothing: passed over, left in place
+            lock.close()
+            continue
         if client is not None:
             return client, lock
         with contextlib.suppress(OSError):  # its worker is gone
@@ -254,7 +294,7 @@ def _start_worker(folder: Path, key: str, threads: int):
     while time.monotonic() < deadline and process.poll() is None:
         if path.exists():
             client = _connect(path)
-            if client is not None:
+            if client not in (None, BUSY):
                 return client, lock
         time.sleep(0.05)
     lock.close()
@@ -273,11 +313,18 @@ def _messages(client: socket.socket, first_within: float):
             return
         client.settimeout(SILENCE_S)
         buffer += chunk
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            message = json.loads(line)
-            if isinstance(message, dict):
-                yield message
+        if b"\n" in chunk:
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                message = json.loads(line)
+                if isinstance(message, dict):
+                    yield message
+        if len(buffer) > MESSAGE_BYTES:
+            raise ValueError(f"a message longer than {MESSAGE_BYTES} bytes")
+
+
+# What a peer's bytes may raise once parsed: the peer sent something that is not a message
+NOT_A_MESSAGE = (ValueError, TypeError, OverflowError, RecursionError)
 
 
 def _train_here(args: argparse.Namespace, why: str) -> int:
@@ -304,7 +351,7 @@ def _ask(client: socket.socket, lock, request: dict, args: argparse.Namespace):
         try:
             client.sendall(json.dumps(request).encode() + b"\n")
             first = next(messages, None)
-        except (OSError, ValueError):  # TimeoutError too: it never took the request
+        except (OSError, *NOT_A_MESSAGE):  # TimeoutError too: it never took the request
             return None
         if not (isinstance(first, dict) and "accepted" in first):
             return None
@@ -358,9 +405,10 @@ def delegate_to_pack(argv: list[str], args: argparse.Namespace) -> int:
         # allocation's time limit bounds the wait, and a frozen worker's client gives up
         fcntl.flock(lock, fcntl.LOCK_EX)
         client = _connect(path)
-        if client is None:
+        if client in (None, BUSY):
             lock.close()
-            return _train_here(args, "the allocation's pack worker is gone")
+            why = "is gone" if client is None else "takes no connection (frozen, or stopped)"
+            return _train_here(args, f"the allocation's pack worker {why}")
         status = _ask(client, lock, _request(argv, _key(args)), args)
         if status == OTHER_KIND:
             return _train_here(args, "the pack worker serves runs of another kind")
@@ -386,7 +434,7 @@ def _relay(messages, args: argparse.Namespace, printable) -> int | None:
         why = "stopped before the run ended"
     except TimeoutError:
         why = f"said nothing for {SILENCE_S:g} s (frozen, or stopped)"
-    except (OSError, ValueError, TypeError):
+    except (OSError, *NOT_A_MESSAGE):
         why = "sent something that is not a job's message"
     print(
         f"error: the shared worker training {args.run or args.spec} {why}; rerun snakemake "
@@ -425,9 +473,7 @@ def _serve_one(connection: socket.socket, key: str | None) -> str | None:
 
     if peer_uid(connection) != os.getuid():
         return key  # another user's: refused before a byte is read
-    connection.settimeout(ACCEPT_S)
-    line = connection.makefile("rb").readline(1 << 20)
-    request = json.loads(line)
+    request = json.loads(_read_line(connection, ACCEPT_S))
     if not isinstance(request, dict) or request.get("cwd") != os.getcwd():
         return key  # a worker serves the study it was started for
     argv = request.get("argv")
@@ -443,6 +489,8 @@ def _serve_one(connection: socket.socket, key: str | None) -> str | None:
             connection.sendall(json.dumps(message).encode() + b"\n")
 
     kind = _kind_of(request, key)
+    if kind is not None and not kind.startswith(f"t{args.threads}-"):
+        kind = None  # its key says other threads than its command line: not a kind it is
     send({"accepted": kind or key})
     if kind is None:  # nothing written: the client trains it in its own process
         send({"other_kind": f"this worker serves {key or 'runs of its own code only'}"})
@@ -476,7 +524,28 @@ def _serve_one(connection: socket.socket, key: str | None) -> str | None:
     send({"exit": status})
     with contextlib.suppress(OSError):
         connection.shutdown(socket.SHUT_RDWR)  # the client reads to the end; the watch ends too
-    return kind
+    # a pack worker is of the kind its TensorFlow was set to: none where the run stopped before
+    from netspec.train import training
+
+    return kind if key is not None or training.configured else None
+
+
+def _read_line(connection: socket.socket, within: float) -> bytes:
+    """The first line `connection` sends, at most MESSAGE_BYTES, whole within `within` seconds:
+    a peer that trickles its bytes is cut off as one that sends none."""
+    deadline, data = time.monotonic() + within, b""
+    while b"\n" not in data:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"no whole request within {within:g} s")
+        connection.settimeout(left)
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+        if len(data) > MESSAGE_BYTES:
+            raise ValueError(f"a request longer than {MESSAGE_BYTES} bytes")
+    return data.split(b"\n", 1)[0]
 
 
 def _beat(send, finished: threading.Event) -> None:
@@ -501,12 +570,16 @@ def serve(
     # its run's lock as early (a leftover trainer is stopped before it trains on).
     netspec.quiet_tensorflow()
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    binding = f"{path}.binding"  # bound, then listening, then named: never seen half made
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(binding)
     mask = os.umask(0o077)  # the socket file: this user's alone
     try:
-        server.bind(path)
+        server.bind(binding)
     finally:
         os.umask(mask)
     server.listen(4)
+    os.rename(binding, path)  # a client that finds `path` never takes it for a dead worker's
     if warm:  # the study's data may take a while: it waits twice IDLE_S for its first run
         from netspec.train import training  # no TensorFlow: a run joins the thread's import
 
@@ -526,7 +599,7 @@ def serve(
             with connection:
                 try:
                     key = _serve_one(connection, key)
-                except (OSError, ValueError, SystemExit) as error:  # a bad request: refused
+                except (OSError, SystemExit, *NOT_A_MESSAGE) as error:  # a bad request: refused
                     print(f"refused a request: {error!r}", flush=True)
     finally:
         # its log too: kept only where a worker died (the clue to why)
@@ -564,7 +637,8 @@ def pack_worker() -> None:
         path = _folder(allocation) / PACK_SOCKET
         alive = _connect(path)
         if alive is not None:  # one listens already (the precommand ran twice): it serves
-            alive.close()
+            if alive is not BUSY:
+                alive.close()
             return
         with contextlib.suppress(FileNotFoundError):
             path.unlink()  # a dead one's
