@@ -64,7 +64,9 @@ def test_the_folder_is_private_or_refused(root, other_user):
         workers._private_folder(user)
     os.chmod(user, 0o700)
     os.chown(user, other_user.pw_uid, other_user.pw_gid)  # made first by another user
-    with pytest.raises(workers.Unsafe, match="belongs to another user"):
+    with pytest.raises(
+        workers.Unsafe, match="belongs to another user .*: its owner or root may remove it"
+    ):
         workers._private_folder(user)
     shutil.rmtree(user)
     user.symlink_to(root)  # a link planted where the folder goes

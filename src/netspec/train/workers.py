@@ -78,8 +78,12 @@ def _private_folder(path: Path) -> Path:
     try:
         found = os.fstat(descriptor)
         fix = f"remove it (rm -r {path}) and rerun"
-        if found.st_uid != os.getuid():
-            raise Unsafe(f"{path} belongs to another user (uid {found.st_uid}): {fix}")
+        if found.st_uid != os.getuid():  # in a sticky folder only its owner or root removes it
+            elsewhere = "or set TMPDIR to a folder of your own"
+            raise Unsafe(
+                f"{path} belongs to another user (uid {found.st_uid}): its owner or root may "
+                f"remove it, {elsewhere}"
+            )
         if found.st_mode & 0o022:
             mode = f"{stat.S_IMODE(found.st_mode):o}"
             raise Unsafe(f"{path} is writable by other users (mode {mode}): {fix}")
