@@ -101,7 +101,10 @@ def _root() -> Path:
     there between its check and its use. Unsafe otherwise."""
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     root = Path(runtime if runtime and os.path.isdir(runtime) else tempfile.gettempdir())
-    found = os.stat(root)
+    try:
+        found = os.stat(root)
+    except OSError as error:
+        raise Unsafe(f"{root}: {error.strerror}") from None
     if found.st_uid not in (0, os.getuid()):
         raise Unsafe(f"{root} belongs to another user (uid {found.st_uid})")
     if found.st_mode & 0o022 and not found.st_mode & stat.S_ISVTX:
