@@ -54,7 +54,7 @@ RESULTS = ROOT / "bench" / "results" / "fidelity.jsonl"
 FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
 FILES += ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 PREPARED = "prepared.npz"  # netspec's prepared data beside the Keras cache it was made from
-EQUIVALENCE_POINTS = 1.0  # the acceptance margin: the 95% interval of the difference within it
+EQUIVALENCE_POINTS = 1.0  # the acceptance margin: the interval of the difference within it
 ALPHA = 0.05  # the error rate a "within" claims, shared over --looks (Bonferroni)
 
 
@@ -246,7 +246,7 @@ def launch(key: dict, home: Path) -> dict:
 
 def summary(records: list[dict], variants, arms, looks: int = 1) -> list[str]:
     """Per variant and arm: n, mean +/- sd, and netspec's mean minus the arm's with Welch's
-    interval at 1 - ALPHA / looks. `looks` counts the times the interval was read while seeds
+    interval and the BCa bootstrap's, both at 1 - ALPHA / looks. `looks` counts the times the interval was read while seeds
     were added: a "within" after several looks is only claimed at a level shared among them."""
     from scipy import stats
 
@@ -320,6 +320,8 @@ def main() -> None:
     )
     parser.add_argument("--home", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.looks < 1:  # before any run, not hours later at the summary
+        parser.error(f"--looks: expected a count of at least 1, found {args.looks}")
     if args.one:
         return one(args.one[0], args.one[1], int(args.one[2]), args.epochs, args.home)
     if args.fetch:
@@ -344,8 +346,6 @@ def main() -> None:
     print(f"# {machine()}")
     print(f"# real Fashion-MNIST ({PACKAGE}), {args.samples or 60000} training images, ", end="")
     print(f"{args.epochs} epochs, batch 128, Adam 0.01, score: validation accuracy after the last")
-    if args.looks < 1:
-        parser.error(f"--looks: expected a count of at least 1, found {args.looks}")
     print("\n".join(summary(same, args.variants, args.arms, args.looks)))
 
 
