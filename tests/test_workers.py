@@ -171,6 +171,7 @@ def _replies_to_client(*lines: bytes) -> tuple[int, str]:
 
     def send() -> None:
         with worker, contextlib.suppress(OSError):  # the client may stop reading
+            worker.recv(65536)  # its request, read as a worker does (unread, closing resets)
             for line in lines:
                 worker.sendall(line)
 
@@ -273,6 +274,14 @@ def test_a_worker_refuses_another_users_connection_and_requests_outside_the_stud
         replies = _ask(path, {"argv": elsewhere, "cwd": str(study)})
         assert "expected a run folder inside the study" in replies[1]["say"]
         assert not (tmp_path / "elsewhere").exists()
+        # a run folder that is a link out of the study: refused, nothing written where it points
+        (study / "outputs").mkdir()
+        (study / "outputs/b").symlink_to(tmp_path / "elsewhere")
+        linked = [argv[0], argv[1], str(study / "outputs/b"), "1", "--run", "b"]
+        replies = _ask(path, {"argv": linked, "cwd": str(study)})
+        assert "not a link to one" in replies[1]["say"] and replies[-1] == {"exit": 1}
+        (study / "outputs/b").unlink()
+        (study / "outputs").rmdir()
         # data that is not a file (a pipe would never end)
         os.mkfifo(tmp_path / "pipe.npz")
         piped = [argv[0], str(tmp_path / "pipe.npz"), *argv[2:]]

@@ -85,9 +85,9 @@ def _inside(path: str, folder: str) -> bool:
 def check_job(args: argparse.Namespace, study: str | None = None) -> None:
     """A job's command line as the workflow writes it, checked before anything is written: the
     run id an id (never a second line in a log), the data a file (a pipe would never end), the
-    log inside the outputs folder (the run folder's parent), and, for a request a shared worker got, the spec inside the study and
-    the run folder in the study's outputs (inside the study, or an outputs folder elsewhere
-    whose study record names this study)."""
+    log inside the outputs folder (the run folder's parent), and, for a request a shared worker
+    got, the spec inside the study and the run folder in the study's outputs, not a link (inside
+    the study, or an outputs folder elsewhere whose study record names this study)."""
     if args.run is not None and not RUN_ID_PATTERN.fullmatch(args.run):
         raise SpecError.one(
             "--run",
@@ -108,6 +108,12 @@ def check_job(args: argparse.Namespace, study: str | None = None) -> None:
     if study is not None and not _inside(args.spec, study):
         raise SpecError.one(
             "spec", None, f"expected a file inside the study {study}, received {args.spec!r}"
+        )
+    if study is not None and os.path.dirname(os.path.realpath(args.folder)) != os.path.realpath(
+        outputs
+    ):  # a link where the run folder goes: the run would be written where it points
+        raise SpecError.one(
+            "folder", None, f"expected a run folder, not a link to one, received {args.folder!r}"
         )
     if study is not None and not _inside(outputs, study):
         specs = layout.recorded_specs(outputs)  # an outputs folder elsewhere names its study
