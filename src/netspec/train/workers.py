@@ -33,9 +33,6 @@ from pathlib import Path
 
 IDLE_S = 30  # a worker without work for this long exits
 START_S = 180  # how long a client waits for the worker it started
-# How long a client waits for a worker to take its request (a frozen one never does), and for
-# the next word of a worker mid-run, which beats every HEARTBEAT_S. The environment may shorten
-# them (NETSPEC_WORKER_ACCEPT_S, NETSPEC_WORKER_SILENCE_S: the tests do).
 
 
 def _seconds(name: str, default: float) -> float:
@@ -51,6 +48,9 @@ def _seconds(name: str, default: float) -> float:
     return value
 
 
+# How long a client waits for a worker to take its request (a frozen one never does), and for
+# the next word of a worker mid-run, which beats every HEARTBEAT_S. The environment may shorten
+# them (NETSPEC_WORKER_ACCEPT_S, NETSPEC_WORKER_SILENCE_S: the tests do).
 ACCEPT_S = _seconds("NETSPEC_WORKER_ACCEPT_S", 10)
 SILENCE_S = _seconds("NETSPEC_WORKER_SILENCE_S", 30)
 HEARTBEAT_S = min(5.0, SILENCE_S / 3)
@@ -79,10 +79,9 @@ def _private_folder(path: Path) -> Path:
         found = os.fstat(descriptor)
         fix = f"remove it (rm -r {path}) and rerun"
         if found.st_uid != os.getuid():  # in a sticky folder only its owner or root removes it
-            elsewhere = "or set TMPDIR to a folder of your own"
             raise Unsafe(
                 f"{path} belongs to another user (uid {found.st_uid}): its owner or root may "
-                f"remove it, {elsewhere}"
+                "remove it, or set TMPDIR to a folder of your own"
             )
         if found.st_mode & 0o022:
             mode = f"{stat.S_IMODE(found.st_mode):o}"
@@ -474,7 +473,7 @@ def _serve_one(connection: socket.socket, key: str | None) -> str | None:
     """Serve one request on `connection` as a worker of kind `key` (None: a pack worker not yet
     of any kind, which takes the request's); the kind it is now."""
     from netspec.errors import SpecError
-    from netspec.train import provenance
+    from netspec.train import provenance, training
     from netspec.train.job import check_job, parser, run_job
     from netspec.train.training import OtherKind
 
@@ -532,8 +531,6 @@ def _serve_one(connection: socket.socket, key: str | None) -> str | None:
     with contextlib.suppress(OSError):
         connection.shutdown(socket.SHUT_RDWR)  # the client reads to the end; the watch ends too
     # a pack worker is of the kind its TensorFlow was set to: none where the run stopped before
-    from netspec.train import training
-
     return kind if key is not None or training.configured else None
 
 
