@@ -109,9 +109,8 @@ def check_job(args: argparse.Namespace, study: str | None = None) -> None:
         raise SpecError.one(
             "spec", None, f"expected a file inside the study {study}, received {args.spec!r}"
         )
-    if study is not None and os.path.dirname(os.path.realpath(args.folder)) != os.path.realpath(
-        outputs
-    ):  # a link where the run folder goes: the run would be written where it points
+    linked = os.path.dirname(os.path.realpath(args.folder)) != os.path.realpath(outputs)
+    if study is not None and linked:  # the run would be written where the link points
         raise SpecError.one(
             "folder", None, f"expected a run folder, not a link to one, received {args.folder!r}"
         )
