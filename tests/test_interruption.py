@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,14 @@ from workflow_helpers import snakemake as run_snakemake
 pytestmark = pytest.mark.slow
 
 SPECS = {"_base.json": TINY_SPECS["_base.json"], "gamma.json": RESUMABLE}
+
+
+def _text(path: Path) -> str:
+    """A file's text, or "" while it does not exist (a job may be writing it afresh)."""
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
 
 
 def trainers(folder) -> list[int]:
@@ -65,6 +74,7 @@ def test_kill_9_of_snakemake_then_unlock_and_rerun_resumes_with_one_trainer(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    lock = folder / "outputs/gamma/.training.lock"
     try:
         wait_for_epochs(folder / "outputs/gamma/.resume/progress.json", 2)
     finally:
@@ -72,13 +82,31 @@ def test_kill_9_of_snakemake_then_unlock_and_rerun_resumes_with_one_trainer(
         first.wait()
     orphans = trainers(folder)
     assert orphans, "kill -9 of snakemake leaves its training running"
-
-    unlock = run_snakemake(folder, "--unlock")
-    assert unlock.returncode == 0, unlock.stderr[-2000:]
-    rerun = run_snakemake(folder, "--cores", "1", "--rerun-incomplete", timeout=600)
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
-    log = (folder / "outputs/gamma/train.log").read_text()
-    assert "another training of" in log and "stopping it" in log
+    # The orphan trains on (its last epochs take seconds): paused until the rerun meets it, so
+    # that the rerun finds it running however long Snakemake takes to start (the pause ends as
+    # the rerun stops it; its SIGTERM waits for the SIGCONT)
+    holder = int(lock.read_text())
+    os.kill(holder, signal.SIGSTOP)
+    try:
+        unlock = run_snakemake(folder, "--unlock")
+        assert unlock.returncode == 0, unlock.stderr[-2000:]
+        said = open(tmp_path / "rerun.out", "w+")  # noqa: SIM115 - read after the rerun
+        rerun = subprocess.Popen(
+            [*command, "--directory", str(folder), "--cores", "1", "--rerun-incomplete"],
+            stdout=said,
+            stderr=subprocess.STDOUT,
+        )
+        log = folder / "outputs/gamma/train.log"
+        deadline = time.monotonic() + 300
+        while "stopping it" not in _text(log) and rerun.poll() is None:
+            assert time.monotonic() < deadline, "the rerun never met the orphaned training"
+            time.sleep(0.05)
+    finally:
+        os.kill(holder, signal.SIGCONT)
+    with said:
+        assert rerun.wait(timeout=600) == 0, (tmp_path / "rerun.out").read_text()[-3000:]
+    log = log.read_text()
+    assert f"another training of outputs/gamma is running (pid {holder}); stopping it" in log
     resumed = int(log.split("resumed after epoch ")[1].split()[0])
     assert resumed >= 2
     assert all(not os.path.exists(f"/proc/{pid}") for pid in orphans)

@@ -23,7 +23,8 @@ from conftest import valid_spec, write_spec
 
 from netspec.data.prepare import prepare
 from netspec.spec.experiment import expand
-from netspec.train import workers
+from netspec.train.workers import kinds, place, wire
+from netspec.train.workers.client import ask, idle_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,48 +55,48 @@ def root(monkeypatch):
 
 def test_the_folder_is_private_or_refused(root, other_user):
     user = root / f"netspec-{os.getuid()}"
-    made = workers._private_folder(user)
+    made = place.private_folder(user)
     assert made == user and (os.stat(user).st_mode & 0o777) == 0o700
     os.chmod(user, 0o755)  # as an older netspec made it under umask 022: closed, not refused
-    workers._private_folder(user)
+    place.private_folder(user)
     assert os.stat(user).st_mode & 0o777 == 0o700
     os.chmod(user, 0o775)  # group-writable: someone else may have put anything in it
-    with pytest.raises(workers.Unsafe, match="writable by other users"):
-        workers._private_folder(user)
+    with pytest.raises(place.Unsafe, match="writable by other users"):
+        place.private_folder(user)
     os.chmod(user, 0o700)
     os.chown(user, other_user.pw_uid, other_user.pw_gid)  # made first by another user
     with pytest.raises(
-        workers.Unsafe, match="belongs to another user .*: its owner or root may remove it"
+        place.Unsafe, match="belongs to another user .*: its owner or root may remove it"
     ):
-        workers._private_folder(user)
+        place.private_folder(user)
     shutil.rmtree(user)
     user.symlink_to(root)  # a link planted where the folder goes
-    with pytest.raises(workers.Unsafe, match="not a directory of its own"):
-        workers._private_folder(user)
+    with pytest.raises(place.Unsafe, match="not a directory of its own"):
+        place.private_folder(user)
     user.unlink()
     user.write_text("junk")
-    with pytest.raises(workers.Unsafe, match="not a directory of its own"):
-        workers._private_folder(user)
+    with pytest.raises(place.Unsafe, match="not a directory of its own"):
+        place.private_folder(user)
 
 
 def test_lock_and_log_files_follow_no_link_and_are_this_users(root):
     target = root / "elsewhere"
     (root / "a.lock").symlink_to(target)
-    with pytest.raises(workers.Unsafe):
-        workers._private_file(root / "a.lock")
+    with pytest.raises(place.Unsafe):
+        place.private_file(root / "a.lock")
     assert not target.exists()  # nothing was made where the link points
     (root / "b.lock").mkdir()  # junk: a directory named like a lock file
-    with pytest.raises(workers.Unsafe):
-        workers._private_file(root / "b.lock")
-    with workers._private_file(root / "c.log", os.O_WRONLY) as handle:
+    with pytest.raises(place.Unsafe):
+        place.private_file(root / "b.lock")
+    with place.private_file(root / "c.log", os.O_WRONLY) as handle:
         handle.write("x")
     assert os.stat(root / "c.log").st_mode & 0o777 == 0o600
     # a second name of another file, planted where a log goes: refused before it is emptied
     precious = root / "precious"
     precious.write_text("keep me")
     os.link(precious, root / "d.log")
-    with pytest.raises(workers.Unsafe, match="alone"):
-        workers._private_file(root / "d.log", os.O_WRONLY | os.O_TRUNC)
+    with pytest.raises(place.Unsafe, match="alone"):
+        place.private_file(root / "d.log", os.O_WRONLY | os.O_TRUNC)
     assert precious.read_text() == "keep me"
 
 
@@ -103,18 +104,18 @@ def test_the_workers_root_is_one_others_cannot_rename_in(tmp_path, root, monkeyp
     """Where others may write (a temp folder), it must be sticky: else another user could swap
     the folder netspec made there between its check and its use."""
     os.chmod(root, 0o777)  # writable by all, not sticky
-    with pytest.raises(workers.Unsafe, match="not sticky"):
-        workers._folder()
+    with pytest.raises(place.Unsafe, match="not sticky"):
+        place.workers_folder()
     os.chmod(root, 0o1777)  # as /tmp is
     monkeypatch.chdir(tmp_path)
-    assert workers._folder().parent == root / f"netspec-{os.getuid()}"
+    assert place.workers_folder().parent == root / f"netspec-{os.getuid()}"
 
 
 def test_bad_timeouts_in_the_environment_are_a_clear_error():
     for value in ("0", "-1", "inf", "nan", "soon"):
         env = {**os.environ, "NETSPEC_WORKER_SILENCE_S": value}
         done = subprocess.run(
-            [sys.executable, "-c", "import netspec.train.workers"],
+            [sys.executable, "-c", "import netspec.train.workers.client"],
             env=env,
             capture_output=True,
             text=True,
@@ -130,8 +131,8 @@ def test_a_stopped_worker_with_a_full_queue_hangs_no_client(tmp_path, root, monk
     full, a client's connect would block for good. It is passed over at once, and kept (it is
     alive: not a dead worker's socket)."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(workers, "ACCEPT_S", 1.0)
-    folder = workers._folder()
+    monkeypatch.setattr(wire, "ACCEPT_S", 1.0)
+    folder = place.workers_folder()
     path = folder / "t1-d0-test-1-1.sock"
     frozen = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     frozen.bind(str(path))
@@ -144,16 +145,14 @@ def test_a_stopped_worker_with_a_full_queue_hangs_no_client(tmp_path, root, monk
             queued[-1].connect(str(path))
     found = []
     asking = threading.Thread(
-        target=lambda: found.append(
-            (workers._connect(path), workers._idle_worker(folder, "t1-d0-test"))
-        ),
+        target=lambda: found.append((wire.connect(path), idle_worker(folder, "t1-d0-test"))),
         daemon=True,
     )
     asking.start()
     asking.join(timeout=10)
     try:
         assert not asking.is_alive(), "a client hung on a worker that takes no connection"
-        assert found == [(workers.BUSY, None)]
+        assert found == [(wire.BUSY, None)]
         assert path.exists() and Path(f"{path}.lock").exists()  # a live worker's: kept
     finally:
         for connection in [*queued, frozen]:
@@ -161,7 +160,7 @@ def test_a_stopped_worker_with_a_full_queue_hangs_no_client(tmp_path, root, monk
 
 
 def _replies_to_client(*lines: bytes) -> tuple[int, str]:
-    """What a client (`workers._ask`) makes of a worker that sends `lines`: its exit status and
+    """What a client (`workers.client.ask`) makes of a worker that sends `lines`: its exit status and
     what it printed."""
     import argparse
     import io
@@ -179,7 +178,7 @@ def _replies_to_client(*lines: bytes) -> tuple[int, str]:
     sending.start()
     said = io.StringIO()
     with redirect_stdout(said), redirect_stderr(said):
-        status = workers._ask(
+        status = ask(
             client, nullcontext(), {"argv": []}, argparse.Namespace(run="a", spec="a.json")
         )
     sending.join(timeout=10)
@@ -329,7 +328,7 @@ def test_a_change_of_source_or_interpreter_is_another_identity(tmp_path):
 
     package = Path(netspec.__file__).resolve().parent
     shutil.copytree(package, tmp_path / "netspec", ignore=shutil.ignore_patterns("__pycache__"))
-    code = "from netspec.train.workers import identity; print(identity())"
+    code = "from netspec.train.workers.kinds import identity; print(identity())"
 
     def identity() -> str:
         env = {**os.environ, "PYTHONPATH": str(tmp_path)}
@@ -338,15 +337,15 @@ def test_a_change_of_source_or_interpreter_is_another_identity(tmp_path):
         ).stdout.strip()
 
     before = identity()
-    assert before == workers.identity()  # the same files, the same interpreter
+    assert before == kinds.identity()  # the same files, the same interpreter
     with open(tmp_path / "netspec/train/training.py", "a") as handle:
         handle.write("\n# an edit\n")
     assert identity() != before
     import argparse
 
     spec = write_spec(tmp_path / "specs", "a.json", valid_spec())
-    key = workers._key(argparse.Namespace(threads=1, spec=str(spec), run=None))
-    assert key == f"t1-d0-{workers.identity()}"  # spelled into every worker's key
+    key = kinds.key_of(argparse.Namespace(threads=1, spec=str(spec), run=None))
+    assert key == f"t1-d0-{kinds.identity()}"  # spelled into every worker's key
 
 
 def test_a_client_reads_its_workers_kind_without_compiling_and_a_worker_refuses_another_kind(
@@ -368,14 +367,14 @@ def test_a_client_reads_its_workers_kind_without_compiling_and_a_worker_refuses_
     # the thin client's key costs no compile: no schema validation (jsonschema) is even imported
     code = (
         "import argparse, sys\n"
-        "from netspec.train import workers\n"
-        "key = workers._key(argparse.Namespace(threads=2, spec=sys.argv[1], run=sys.argv[2]))\n"
+        "from netspec.train.workers import kinds\n"
+        "key = kinds.key_of(argparse.Namespace(threads=2, spec=sys.argv[1], run=sys.argv[2]))\n"
         "print(key, 'jsonschema' in sys.modules)\n"
     )
     found = subprocess.run(
         [sys.executable, "-c", code, str(spec), runs[0].id], capture_output=True, text=True
     )
-    assert found.stdout.split() == [f"t2-d1-{workers.identity()}", "False"], found
+    assert found.stdout.split() == [f"t2-d1-{kinds.identity()}", "False"], found
     # a run asked of a worker set otherwise than it needs: refused before anything is written
     process, path = _worker(study, root)  # t1-d0: not deterministic
     (study / "outputs" / runs[0].id).mkdir(parents=True)  # as Snakemake makes it
@@ -436,7 +435,7 @@ def test_another_users_folder_means_training_in_process_and_a_frozen_worker_is_l
     # a worker of other code (another source digest), idle in the folder: never used
     os.chdir(study)
     try:
-        folder = workers._folder()
+        folder = place.workers_folder()
     finally:
         os.chdir(ROOT)
     old_key = f"t1-d0-{'0' * 12}"  # valid_spec's runs are not deterministic
@@ -497,7 +496,7 @@ def _worker_pids(root: Path) -> list[int]:
 def test_socket_peer_credentials_name_this_user():
     left, right = socket.socketpair(socket.AF_UNIX)
     with left, right:
-        assert workers.peer_uid(left) == os.getuid()
+        assert wire.peer_uid(left) == os.getuid()
 
 
 def test_resume_state_names_are_plain_names_inside_the_resume_folder(tmp_path):
@@ -546,22 +545,22 @@ def test_inside_slurm_each_allocation_has_its_own_workers(tmp_path, root, monkey
     not its to use), whatever the config says: the workers' folder is per allocation there."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SLURM_JOB_ID", raising=False)
-    assert workers._allocation() is None
-    folders = {workers._folder(None), workers._folder("11"), workers._folder("12")}
+    assert place.allocation() is None
+    folders = {place.workers_folder(None), place.workers_folder("11"), place.workers_folder("12")}
     assert len(folders) == 3 and all(f.parent == root / f"netspec-{os.getuid()}" for f in folders)
     monkeypatch.setenv("SLURM_JOB_ID", "11")
-    assert workers._allocation() == "11"
+    assert place.allocation() == "11"
     monkeypatch.setenv("SLURM_JOB_ID", "../11")  # not a job id: no allocation
-    assert workers._allocation() is None
+    assert place.allocation() is None
 
 
 def test_a_pack_worker_takes_its_first_runs_kind_of_its_own_code_only():
-    mine = f"t1-d0-{workers.identity()}"
-    assert workers._kind_of({"key": mine}, None) == mine  # a pack worker's first run
-    assert workers._kind_of({"key": "t1-d0-000000000000"}, None) is None  # other code
-    assert workers._kind_of({"key": "t1-d0-x/../"}, None) is None
-    assert workers._kind_of({"key": f"t2-d1-{workers.identity()}"}, mine) is None
-    assert workers._kind_of({}, mine) == mine  # a client that names no kind: the worker's own
+    mine = f"t1-d0-{kinds.identity()}"
+    assert kinds.kind_of({"key": mine}, None) == mine  # a pack worker's first run
+    assert kinds.kind_of({"key": "t1-d0-000000000000"}, None) is None  # other code
+    assert kinds.kind_of({"key": "t1-d0-x/../"}, None) is None
+    assert kinds.kind_of({"key": f"t2-d1-{kinds.identity()}"}, mine) is None
+    assert kinds.kind_of({}, mine) == mine  # a client that names no kind: the worker's own
 
 
 def test_a_pack_worker_serves_its_allocation_and_ends_with_the_jobs_script(tmp_path, root):
@@ -587,7 +586,7 @@ def test_a_pack_worker_serves_its_allocation_and_ends_with_the_jobs_script(tmp_p
     here = os.getcwd()
     os.chdir(study)
     try:
-        path = workers._folder("4242") / workers.PACK_SOCKET
+        path = place.workers_folder("4242") / place.PACK_SOCKET
     finally:
         os.chdir(here)
     try:

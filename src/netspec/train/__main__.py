@@ -14,11 +14,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         if args.pack and os.environ.get("SLURM_JOB_ID"):  # before --shared: a step's own
-            from netspec.train.workers import delegate_to_pack  # worker would die with it
+            from netspec.train.workers.client import delegate_to_pack  # worker would die with it
 
             return delegate_to_pack(argv, args)
         if args.shared:
-            from netspec.train.workers import delegate  # sockets: imported only when shared
+            from netspec.train.workers.client import delegate  # sockets: imported only when shared
 
             return delegate(argv, args)
         return run_job(args)

@@ -42,7 +42,7 @@ class OtherKind(Exception):
 
 
 # A prestarted shared worker's import of TensorFlow, in a thread of its own (netspec.train.
-# workers.serve): a run waits for it before importing TensorFlow itself, since two threads
+# workers.server.serve): a run waits for it before importing TensorFlow itself, since two threads
 # importing it at once can deadlock on its circular imports. The run's lock is taken before.
 tensorflow_import: threading.Thread | None = None
 configured = False  # whether this process's TensorFlow has its thread pools set (by a run)

@@ -97,10 +97,10 @@ def started(workflow, config: dict) -> None:
 
 def _prestart_workers(workflow, config: dict) -> None:
     """Start the shared workers the planned training jobs will want now, while Snakemake
-    prepares the data (netspec.train.workers.prestart)."""
+    prepares the data (netspec.train.workers.client.prestart)."""
     import argparse
 
-    from netspec.train.workers import prestart
+    from netspec.train.workers.client import prestart
 
     runs = [
         argparse.Namespace(
