@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from netspec.results.verdict import REPLICATES, Comparison, Verdict
+from netspec.results.comparison import REPLICATES, Comparison
+from netspec.results.verdict import Verdict
 
 
 def group_words(names: list[str]) -> str:

@@ -14,12 +14,13 @@ from netspec import layout
 from netspec.errors import plural
 from netspec.halving import spent
 from netspec.results import answer
+from netspec.results.comparison import accuracy_interval
 from netspec.results.page import SCRIPT, STYLE, colour, palette, shade
 from netspec.results.scores import extra
 from netspec.results.study import StudyResults
 from netspec.results.table import write_csv
 from netspec.results.variants import standing, variants_table
-from netspec.results.verdict import accuracy_interval, study_verdict
+from netspec.results.verdict import study_verdict
 from netspec.spec.sweep import of_point
 
 # Past this many experiments the page links the rest of the curves instead of embedding them:
