@@ -4,9 +4,8 @@ terminal's one line. netspec.results.verdict computes; this only says it."""
 
 from __future__ import annotations
 
-from functools import cache
-
 from netspec.results.comparison import REPLICATES, Comparison
+from netspec.results.page import template
 from netspec.results.verdict import Verdict
 
 
@@ -61,17 +60,9 @@ def _view(verdict: Verdict) -> dict:
     }
 
 
-@cache
 def _template():
-    """templates/verdict.html.j2, autoescaped (Jinja2, which Snakemake brings too)."""
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-    environment = Environment(
-        loader=PackageLoader("netspec.results", "templates"),
-        autoescape=select_autoescape(["html", "j2"], default=True),
-        undefined=StrictUndefined,
-    )
-    return environment.get_template("verdict.html.j2").module
+    """templates/verdict.html.j2's macros."""
+    return template("verdict.html.j2").module
 
 
 def headline(verdict: Verdict, selection: str = "validation accuracy") -> str:

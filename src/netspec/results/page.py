@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import colorsys
 import hashlib
+import json
 import re
+from functools import cache
 
 # Wide tables scroll inside their own box (display:block), never the page; long ids wrap.
 STYLE = """
@@ -103,3 +105,25 @@ def shade(fraction: float, diagonal: bool) -> str:
     alpha = max(0.0, min(1.0, fraction))
     text = "#fff" if alpha > 0.6 else "#222"
     return f"background:rgba({rgb},{alpha:.2f});color:{text}"
+
+
+def _text_json(value, indent: int | None = None) -> str:
+    """A JSON value as text (autoescaped where it lands), unlike Jinja's `tojson`, which is
+    markup for scripts."""
+    return json.dumps(value, indent=indent)
+
+
+@cache
+def template(name: str):
+    """A page template of netspec.results' templates folder (Jinja2, which Snakemake brings
+    too): autoescaped, an undefined name an error, `shade` and `tojson_text` at hand."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    environment = Environment(
+        loader=PackageLoader("netspec.results", "templates"),
+        autoescape=select_autoescape(["html", "j2"], default=True),
+        undefined=StrictUndefined,
+    )
+    environment.filters["tojson_text"] = _text_json
+    environment.globals["shade"] = shade
+    return environment.get_template(name)

@@ -4,7 +4,6 @@ over the runner-up is larger than seed-to-seed noise."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from html import escape
 
 from netspec.results.scores import SCORES
 from netspec.results.statistics import Spread, spread
@@ -104,44 +103,6 @@ def _mean(values: list) -> float | None:
 
 def repeated(scores: list[VariantScore]) -> bool:
     return any(len(score.runs) > 1 for score in scores)
-
-
-def _cell(value: Spread | None) -> str:
-    if value is None:
-        return "—"
-    if value.sd is None:
-        return f"{value.mean:.4f}"
-    if value.low is None:  # the seeds agree: the verdict's image-level interval says more
-        return f"{value.mean:.4f} ± 0<br><span class='muted'>(the seeds agree)</span>"
-    # an accuracy's interval, shown within the scale it lives on
-    low, high = max(0.0, value.low), min(1.0, value.high)
-    return (
-        f"{value.mean:.4f} ± {value.sd:.4f}<br><span class='muted'>[{low:.4f}, {high:.4f}]</span>"
-    )
-
-
-def variants_table(scores: list[VariantScore], status=None) -> str:
-    """The variants' table of the page; `status(score)`: a variant's standing (pruned at a
-    halving rung), shown by its name."""
-    rows = "".join(
-        f"<tr><td class='num'>{position}</td><td>{escape(s.variant)}"
-        f"{standing(status(s) if status else None)}</td>"
-        f"<td class='num'>{len(s.runs) - len(s.failed)} of {len(s.runs)}</td>"
-        f"<td class='num'>{_cell(s.validation)}</td><td class='num'>{_cell(s.test)}</td>"
-        f"<td>{escape(', '.join(s.failed)) or '—'}</td></tr>"
-        for position, s in enumerate(scores, 1)
-    )
-    return (
-        "<table><tr><th>#</th><th>variant</th><th>runs scored</th><th>validation accuracy "
-        "(mean ± sd over seeds, Student-t 95% CI)</th><th>test accuracy (mean ± sd over seeds, "
-        "Student-t 95% CI)</th>"
-        "<th>failed or diverged (left out)</th></tr>" + rows + "</table>"
-    )
-
-
-def standing(said: str | None) -> str:
-    """A run's or variant's standing (pruned, a selection run) beside its name in the page."""
-    return f" <span class='muted'>({escape(said)})</span>" if said else ""
 
 
 def _same(a: float, b: float) -> bool:
