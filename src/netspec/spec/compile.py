@@ -18,16 +18,12 @@ from netspec.errors import Problem, SpecError
 from netspec.spec import sweep
 from netspec.spec.blame import sweep_problems
 from netspec.spec.checks import CHECKS, Context, output_matches
+from netspec.spec.defaults import defaults_of, with_defaults
 from netspec.spec.experiment import ID_PATTERN, Experiment, expand, experiment_id
 from netspec.spec.inference import infer
 from netspec.spec.loading import PROSE, Resolved, display, resolve
 from netspec.spec.templates import lower
-from netspec.spec.validation import (
-    defaults_of,
-    schema_problems,
-    section_problems,
-    with_defaults,
-)
+from netspec.spec.validation import schema_problems, section_problems
 
 
 def compile_spec(path: Path | str, base: bool = False) -> Experiment:
