@@ -24,8 +24,8 @@ import numpy as np
 from _util import SEED_SPEC, median, report
 
 from netspec.spec.compile import compile_spec
+from netspec.train.callbacks import epoch_selection, progress_callback
 from netspec.train.events import events_callback
-from netspec.train.resume import epoch_selection, progress_callback
 from netspec.train.training import configure_tensorflow, first_batch_callback
 
 SPEC = SEED_SPEC

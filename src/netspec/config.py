@@ -88,10 +88,11 @@ def config_problems(config: dict, schema: dict) -> list[str]:
     """The config's schema violations in netspec's words (where, what was expected, what was
     found), before Snakemake's own validation fills in the defaults."""
     from netspec.errors import json_path
-    from netspec.spec.validation import _problems, _validator_class, check_keywords
+    from netspec.spec.messages import check_keywords
+    from netspec.spec.validation import problems, validator_class
 
     check_keywords(schema)  # every keyword one netspec can explain
     return [
         f"config: {json_path(path)}: {message}"
-        for path, message in _problems(_validator_class()(schema), config)
+        for path, message in problems(validator_class()(schema), config)
     ]

@@ -13,7 +13,7 @@ from pathlib import Path
 from netspec import layout
 from netspec.spec.diff import MISSING, differences
 from netspec.spec.experiment import Experiment
-from netspec.train.resume import LOCK_FILE  # held while a run trains (numpy, no TensorFlow)
+from netspec.train.lock import LOCK_FILE  # held while a run trains (numpy, no TensorFlow)
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,12 @@ from pathlib import Path
 from netspec.cli.specs import print_halving
 from netspec.errors import plural
 from netspec.spec.compile import compile_variants
+from netspec.spec.defaults import with_defaults
 from netspec.spec.experiment import expand, is_base
 from netspec.spec.hardware import precision_note
 from netspec.spec.inference import table
 from netspec.spec.loading import resolve
 from netspec.spec.resources import estimate_mem_mb, training_flops
-from netspec.spec.validation import with_defaults
 
 
 def show(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from netspec.errors import Problem, json_path
-from netspec.spec import sweep
+from netspec.spec import axes, sweep
 from netspec.spec.loading import display
 
 
@@ -26,8 +26,8 @@ def sweep_problems(path: Path, declared: dict, failures: list, total: int) -> li
                     message += f" (at {json_path(problem.path)})"
                 wrong_path = problem.message.startswith("unknown key")
                 if wrong_path or problem.path[: len(swept)] != swept:  # the path, not a value
-                    where = sweep.entry(where)
-                at_values.setdefault((sweep.entry(where), message), set()).add(where)
+                    where = axes.entry(where)
+                at_values.setdefault((axes.entry(where), message), set()).add(where)
             else:
                 elsewhere.setdefault(problem, []).append(point.id)
     result = []
@@ -56,7 +56,7 @@ def _blame(problem: Problem, point: sweep.Point) -> tuple:
     if problem.path is None:
         return None, None
     for path, where in point.where.items():
-        parts = sweep.parse_path(path)
+        parts = axes.parse_path(path)
         at_or_under = problem.path[: len(parts)] == parts
         # a problem on the way to a swept field (not at a section's root, which shape
         # inference blames as a whole): the path leads through something it cannot

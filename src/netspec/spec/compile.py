@@ -16,18 +16,15 @@ from pathlib import Path
 from netspec.data.kinds import DatasetInfo, DataSource
 from netspec.errors import Problem, SpecError
 from netspec.spec import sweep
+from netspec.spec.axes import SweepErrors
 from netspec.spec.blame import sweep_problems
 from netspec.spec.checks import CHECKS, Context, output_matches
+from netspec.spec.defaults import defaults_of, with_defaults
 from netspec.spec.experiment import ID_PATTERN, Experiment, expand, experiment_id
 from netspec.spec.inference import infer
 from netspec.spec.loading import PROSE, Resolved, display, resolve
 from netspec.spec.templates import lower
-from netspec.spec.validation import (
-    defaults_of,
-    schema_problems,
-    section_problems,
-    with_defaults,
-)
+from netspec.spec.validation import schema_problems, section_problems
 
 
 def compile_spec(path: Path | str, base: bool = False) -> Experiment:
@@ -84,7 +81,7 @@ def _sweep_points(path: Path, resolved: Resolved) -> tuple[list[sweep.Point], li
         return [], problems
     try:
         return sweep.points(experiment_id(path), declared), []
-    except sweep.SweepErrors as error:
+    except SweepErrors as error:
         blamed = [Problem(display(path), p.where, p.message) for p in error.problems]
         return error.partial, blamed
 
@@ -275,6 +272,6 @@ def declared(path: Path | str, run: str | None, field: tuple[str, ...], default=
                 data, _ = sweep.apply(data, chosen[0])
         for key in field:
             data = data[key]
-    except (SpecError, sweep.SweepErrors, OSError, LookupError, TypeError, ValueError):
+    except (SpecError, SweepErrors, OSError, LookupError, TypeError, ValueError):
         return default
     return data

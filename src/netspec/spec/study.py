@@ -8,12 +8,12 @@ from pathlib import Path
 from netspec.errors import Problem, SpecError
 from netspec.spec import compile as compiler
 from netspec.spec.budget import DEFAULT_BUDGET, Budget
+from netspec.spec.defaults import with_defaults
 from netspec.spec.diff import MISSING, differences
 from netspec.spec.discovery import check_base, spec_files
 from netspec.spec.experiment import Experiment, expand, is_base
 from netspec.spec.loading import display, resolve
 from netspec.spec.speccache import SpecCache
-from netspec.spec.validation import with_defaults
 
 
 def compile_all(

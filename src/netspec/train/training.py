@@ -19,22 +19,19 @@ from netspec.results.metrics import write_metrics
 from netspec.spec.compile import compile_run
 from netspec.spec.experiment import Experiment
 from netspec.spec.sweep import RUNG_SUFFIX
-from netspec.train.events import events_callback
-from netspec.train.failure import record_failure
-from netspec.train.pipeline import batches, split, steps, training_batches
-from netspec.train.provenance import JobClock, run_record
-from netspec.train.resume import (
-    RESUME_DIR,
-    adopt,
+from netspec.train.callbacks import (
     early_stopping,
     epoch_line,
     epoch_selection,
-    keep_state,
     progress_callback,
-    resume_point,
-    sole_trainer,
     stopped_early,
 )
+from netspec.train.events import events_callback
+from netspec.train.failure import record_failure
+from netspec.train.lock import sole_trainer
+from netspec.train.pipeline import batches, split, steps, training_batches
+from netspec.train.provenance import JobClock, run_record
+from netspec.train.resume import RESUME_DIR, adopt, keep_state, resume_point
 
 
 class OtherKind(Exception):

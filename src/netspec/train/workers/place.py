@@ -5,12 +5,13 @@ otherwise, and the job trains in its own process)."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import stat
 import tempfile
 from pathlib import Path
+
+from netspec.train.lock import locked
 
 PACK_SOCKET = "pack.sock"  # an allocation's pack worker (server.pack_worker), in its folder
 
@@ -101,15 +102,6 @@ def private_file(path: str | Path, flags: int = os.O_RDWR):
     if truncate:
         os.ftruncate(descriptor, 0)
     return os.fdopen(descriptor, "r+" if flags & os.O_RDWR else "w")
-
-
-def locked(lock) -> bool:
-    """Whether this process now holds `lock` (an open lock file); False if another does."""
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
 
 
 def claim(path: Path):
