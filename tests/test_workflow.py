@@ -231,7 +231,9 @@ def test_report_is_self_contained_and_escapes_spec_text(copy):
     page = (copy / "outputs/report/index.html").read_text()
     # one script, netspec's own (the table sorter); the spec's text is escaped, never run
     assert page.count("<script>") == 1 and "alert(" not in page.split("<script>")[1]
-    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; friends" in page  # markupsafe's escape
+    assert (
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; friends" in page
+    )  # markupsafe's escape
     # The tiny study validates on the test set, and the page says what that does to its scores.
     assert "2 of 2 experiments select their epoch on the test set" in page
     assert "their test scores are optimistic" in page
