@@ -79,14 +79,13 @@ def snakemake(
     timeout: int = 600,
     wrapper: tuple[str, ...] = (),
     env: dict | None = None,
+    program: tuple[str, ...] = (sys.executable, "-m", "snakemake"),
 ) -> subprocess.CompletedProcess:
     """Run the project's Snakefile on `folder`; `wrapper` prefixes the command (`timeout ...`);
-    `env` adds to the environment."""
+    `env` adds to the environment; `program` runs Snakemake."""
     command = [
         *wrapper,
-        sys.executable,
-        "-m",
-        "snakemake",
+        *program,
         "--snakefile",
         str(ROOT / "Snakefile"),
         "--directory",

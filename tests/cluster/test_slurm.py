@@ -34,6 +34,8 @@ from netspec.spec.resources import PACK_GROUP, job_resources
 pytestmark = pytest.mark.slow
 SCRIPT = ROOT / "tests/cluster/slurm.sh"
 PROFILE = str(ROOT / "profiles/slurm")
+# Snakemake with the SLURM plugin's status checks paced for a one-node cluster (its docstring)
+SNAKEMAKE = (sys.executable, str(ROOT / "tests/cluster/paced_snakemake.py"))
 ENABLE = "NETSPEC_SLURM_TEST"
 # Where a system's SLURM and munge keep configuration, state and logs: the test's own cluster
 # lives in its temporary folder, and these (and /run's SLURM and munge entries) must be the same
@@ -80,7 +82,11 @@ TWELVE = {
 def snakemake(folder: Path, *args: str, limit: int = 420) -> subprocess.CompletedProcess:
     """The workflow under `timeout`: a hang is a failure, not a stuck CI."""
     result = run_snakemake(
-        folder, *args, timeout=limit + 30, wrapper=("timeout", "-k", "15", str(limit))
+        folder,
+        *args,
+        timeout=limit + 30,
+        wrapper=("timeout", "-k", "15", str(limit)),
+        program=SNAKEMAKE,
     )
     assert result.returncode not in (124, 137), (
         "snakemake hung: killed by timeout\n" + (result.stderr[-3000:])
@@ -324,7 +330,7 @@ def test_scancel_of_a_training_job_is_retried_and_resumes_to_the_same_history(cl
     result = snakemake(local, "--profile", str(ROOT / "profiles/local"), "--cores", "1")
     assert result.returncode == 0, result.stderr[-3000:]
     folder = write_study(tmp_path / "cluster", specs, TINY_CONFIG)
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
+    command = [*SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile")]
     first = subprocess.Popen(
         ["timeout", "-k", "15", "300", *command, "--directory", str(folder), "--profile", PROFILE],
         stdout=subprocess.DEVNULL,
@@ -416,7 +422,7 @@ def test_a_packed_run_killed_mid_training_loses_none_of_its_groupmates_work(clus
     long = {**RESUMABLE, "training": {**RESUMABLE["training"], "epochs": 15}}
     specs = {"long.json": {**long, "training": {**long["training"], "seeds": [0, 1, 2, 3]}}}
     folder = write_study(tmp_path, specs, TINY_CONFIG)
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
+    command = [*SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile")]
     first = subprocess.Popen(
         ["timeout", "-k", "15", "300", *command, "--directory", str(folder), "--profile", PROFILE]
         + ["--retries", "0"],
