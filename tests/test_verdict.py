@@ -154,3 +154,22 @@ def test_the_page_renders_the_verdict_through_autoescaped_templates():
     assert "<i>a</i>" not in page and "&lt;i&gt;a&lt;/i&gt;" in page and "b&amp;c" in page
     assert "<script>" not in page and "&lt;script&gt;" in page  # a note naming the baseline
     assert "<b>&lt;i&gt;a&lt;/i&gt;</b> is best" in page  # the template's own markup stays
+
+
+def test_a_row_shown_worse_yet_in_the_group_names_the_tied_best_that_keeps_it():
+    """a and b tie on validation; c is far below a on test, level with b: in the top group,
+    and its row against a says why, beside a p-value under the level."""
+    from netspec.results.answer import verdict_section
+
+    rng = np.random.default_rng(6)
+
+    def made(variant, validation, accuracy):
+        return [Evidence(variant, s, validation, 200, rng.random(450) < accuracy) for s in range(3)]
+
+    found = study_verdict(made("a", 0.97, 0.97) + made("b", 0.97, 0.80) + made("c", 0.80, 0.80))
+    assert found.tied == ["a", "b"] and found.group == ["a", "b", "c"]
+    (a_c,) = [c for c in found.against_best if (c.first, c.second) == ("a", "c")]
+    assert a_c.distinguishable() and a_c.difference > 0
+    page = verdict_section(found)
+    assert "yes: not shown worse than <b>b</b>, tied best" in page
+    assert page.count("not shown worse than") == 1  # the row against b decides nothing apart

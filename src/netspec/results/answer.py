@@ -56,6 +56,7 @@ def _view(verdict: Verdict) -> dict:
         "unpaired": any(c.seeds < 2 for c in verdict.against_best),
         "replicates": REPLICATES,
         "p_best": [_p(c) for c in verdict.against_best],
+        "kept_by": [_kept_by(verdict, c) for c in verdict.against_best],
         "p_baseline": [_p(c) for c in verdict.against_baseline],
     }
 
@@ -73,6 +74,20 @@ def headline(verdict: Verdict, selection: str = "validation accuracy") -> str:
 def resolution(verdict: Verdict) -> str:
     """What one image is worth, and what more seeds would buy."""
     return str(_template().resolution(verdict, _view(verdict)))
+
+
+def _kept_by(verdict: Verdict, comparison: Comparison) -> list[str]:
+    """The tied best that a variant shown worse than `comparison.first` is not shown worse than:
+    why it is in the top group all the same (empty where this row alone decides nothing)."""
+    shown_worse = comparison.distinguishable(verdict.level) and comparison.difference > 0
+    if not shown_worse or comparison.second not in verdict.group:
+        return []
+    return [
+        c.first
+        for c in verdict.against_best
+        if c.second == comparison.second
+        and not (c.distinguishable(verdict.level) and c.difference > 0)
+    ]
 
 
 def _p(c: Comparison) -> str:
