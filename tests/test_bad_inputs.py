@@ -248,6 +248,16 @@ CATALOG = [
         "x.json: $.optimiser: unknown key 'optimiser' (did you mean 'optimizer'?); expected one of: $schema, data, description, extends, model, optimizer, resources, sweep, training",
     ),
     (
+        "unknown-optimizer-key",
+        spec({**VALID, "optimizer": {"name": "adam", "learning_rat": 0.1}}),
+        "x.json: $.optimizer.learning_rat: unknown key 'learning_rat' (did you mean 'learning_rate'?); expected one of adam's: beta_1, beta_2, epsilon, learning_rate, name",
+    ),
+    (
+        "unknown-optimizer-key-default-name",
+        spec({**VALID, "optimizer": {"rho": 0.9, "momentun": 0.5}}),
+        "x.json: $.optimizer.momentun: unknown key 'momentun' (did you mean 'momentum'?); expected one of sgd's: learning_rate, momentum, name, nesterov",
+    ),
+    (
         "unknown-template-key",
         spec(convnet(unitz=3)),
         "x.json: $.model.unitz: unknown key 'unitz' (did you mean 'units'?); expected one of: activation, batch_norm, dropout, hidden_layers, kernel_size, l2, padding, pool_size, template, units",

@@ -23,6 +23,9 @@ _TYPES = {
 }
 _BOUNDS = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
 Message = list[tuple[tuple, str]]  # (path below the error's own, what is wrong)
+# An annotation of an object whose `name` chooses which of its keys apply (the optimizer): name ->
+# its keys. Validation ignores it; the words for an unknown key list the chosen name's keys only.
+KEYS_BY_NAME = "x-keys-by-name"
 
 
 def _expected(schema: dict) -> str:
@@ -40,15 +43,22 @@ def _required(error) -> Message:
 
 
 def _unknown_keys(error) -> Message:
-    known = sorted(error.schema.get("properties", {}))
+    declared = sorted(error.schema.get("properties", {}))
+    known, of = declared, ""
+    by_name = error.schema.get(KEYS_BY_NAME, {})
+    if by_name:  # an optimizer: the keys its name takes (the default name where none is given)
+        default = error.schema.get("properties", {}).get("name", {}).get("default")
+        name = error.instance.get("name", default)
+        if isinstance(name, str) and name in by_name:
+            known, of = by_name[name], f" {name}'s"
     return [
         (
             (key,),
-            f"unknown key {key!r}{suggest(key, known)}; expected one of: "
+            f"unknown key {key!r}{suggest(key, known)}; expected one of{of}: "
             f"{', '.join(known) or 'no keys'}",
         )
         for key in error.instance
-        if key not in known
+        if key not in declared  # another name's key: netspec.spec.checks says whose it is
     ]
 
 
@@ -115,7 +125,7 @@ MESSAGES: dict[str, Callable[[jsonschema.ValidationError], Message]] = {
 # Keywords that fail only through the keywords beneath them, or never: annotations, references,
 # applicators. anyOf reports its most relevant alternative (jsonschema's best_match).
 STRUCTURE = frozenset(
-    {"$schema", "$ref", "$defs", "title", "description", "default"}
+    {"$schema", "$ref", "$defs", "title", "description", "default", KEYS_BY_NAME}
     | {"properties", "items", "if", "then", "else", "allOf", "anyOf"}
 )
 # Keywords whose value is a map from names to subschemas (the names are not keywords).
@@ -139,5 +149,11 @@ def check_keywords(schema: object, where: str = "#") -> None:
         if key in _NAMED:
             for name, sub in value.items():
                 check_keywords(sub, f"{where}/{key}/{name}")
-        elif isinstance(value, dict | list) and key not in ("enum", "const", "default", "required"):
+        elif isinstance(value, dict | list) and key not in (
+            "enum",
+            "const",
+            "default",
+            "required",
+            KEYS_BY_NAME,
+        ):
             check_keywords(value, f"{where}/{key}")

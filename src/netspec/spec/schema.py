@@ -12,6 +12,7 @@ from netspec.fields import Field, const, object_schema
 from netspec.registry import derived
 from netspec.spec import sections
 from netspec.spec.layers import ACTIVATIONS, LAYERS
+from netspec.spec.messages import KEYS_BY_NAME
 from netspec.spec.optimizers import DEFAULT, LEARNING_RATE, OPTIMIZERS
 from netspec.spec.templates import TEMPLATES
 
@@ -126,6 +127,11 @@ def _optimizer() -> dict:
             "defaults are Keras', except sgd's momentum 0.9 (the seed's)."
         ),
         "properties": properties,
+        # which keys each name takes: the words for an unknown key list the chosen name's only
+        KEYS_BY_NAME: {
+            kind.name: sorted(["name", "learning_rate", *kind.fields])
+            for kind in OPTIMIZERS.values()
+        },
     }
 
 
