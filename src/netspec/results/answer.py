@@ -79,14 +79,12 @@ def resolution(verdict: Verdict) -> str:
 def _kept_by(verdict: Verdict, comparison: Comparison) -> list[str]:
     """The tied best that a variant shown worse than `comparison.first` is not shown worse than:
     why it is in the top group all the same (empty where this row alone decides nothing)."""
-    shown_worse = comparison.distinguishable(verdict.level) and comparison.difference > 0
-    if not shown_worse or comparison.second not in verdict.group:
+    if not comparison.second_worse(verdict.level) or comparison.second not in verdict.group:
         return []
     return [
         c.first
         for c in verdict.against_best
-        if c.second == comparison.second
-        and not (c.distinguishable(verdict.level) and c.difference > 0)
+        if c.second == comparison.second and not c.second_worse(verdict.level)
     ]
 
 

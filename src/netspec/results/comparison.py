@@ -44,6 +44,11 @@ class Comparison:
     def distinguishable(self, level: float = LEVEL) -> bool:
         return self.adjusted < level
 
+    def second_worse(self, level: float = LEVEL) -> bool:
+        """`second` shown worse than `first` at `level`: what takes a variant out of the top
+        group, against every one of the tied best."""
+        return self.distinguishable(level) and self.difference > 0
+
 
 def holm(p_values: list[float]) -> list[float]:
     """Holm's step-down adjusted p-values (Holm 1979), in the order given."""

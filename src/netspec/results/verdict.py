@@ -137,7 +137,7 @@ def study_verdict(
     # outside the group: worse than every one of the tied best, beyond doubt
     beaten: dict[str, int] = {}
     for c in against_best:
-        beaten[c.second] = beaten.get(c.second, 0) + (c.distinguishable(level) and c.difference > 0)
+        beaten[c.second] = beaten.get(c.second, 0) + c.second_worse(level)
     outside = {v for v, count in beaten.items() if count == len(reference)}
     group = [v for v in ranking if v in tied or (v in comparable and v not in outside)]
     against_baseline: list[Comparison] = []
