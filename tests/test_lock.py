@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +116,42 @@ def test_the_kernels_table_is_read_for_this_file_only(tmp_path):
         # a container's overlay: the same inode under the lower filesystem's device
         assert holder(opened, f"3: FLOCK  ADVISORY  WRITE 778 ab:cd:{inode} 0 EOF") == 778
         assert holder(opened, "garbage\n\n1: FLOCK") is None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a holder of another user")
+def test_a_holder_of_another_user_is_left_alone_with_a_clear_error(processes):
+    """A second user's training of the same folder (a shared outputs folder): this job cannot
+    signal it, and says so instead of failing with a traceback."""
+    import shutil
+    import tempfile
+
+    shared = tempfile.mkdtemp(dir="/tmp")
+    try:
+        os.chmod(shared, 0o777)
+        folder = Path(shared) / "run"
+        folder.mkdir(mode=0o777)
+        os.chmod(folder, 0o777)
+        leftover = _hold(folder)  # root's
+        processes.append(leftover)
+        os.chmod(folder / LOCK_FILE, 0o666)
+        said = Path(shared) / "said"
+        child = os.fork()
+        if child == 0:  # the second user: nobody, with this process's imports
+            code = 0
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                with sole_trainer(folder):
+                    pass
+            except RuntimeError as error:
+                said.write_text(str(error))
+                code = 1
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 1
+        assert "in a process of another user" in said.read_text()
+        assert f"(pid {leftover.pid})" in said.read_text()
+        assert leftover.poll() is None
+    finally:
+        shutil.rmtree(shared)

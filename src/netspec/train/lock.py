@@ -91,8 +91,16 @@ def _stop_holder(lock, folder: Path) -> None:
         )
     print(f"another training of {folder} is running (pid {pid}); stopping it", flush=True)
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError):
+        try:
             os.kill(pid, sig)
+        except ProcessLookupError:
+            pass  # it ended meanwhile
+        except PermissionError:
+            raise RuntimeError(
+                f"another training of {folder} holds {LOCK_FILE} in a process of another user "
+                f"(pid {pid}): this job cannot stop it, nor will it train beside it. Ask its "
+                "owner, or train into an outputs folder of your own"
+            ) from None
         deadline = time.monotonic() + STOP_WAIT_S
         while time.monotonic() < deadline:
             if locked(lock):
